@@ -1,0 +1,27 @@
+# Two commands set everything up: `make demo` and `make test` each build .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/nnscratch demo
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check nnscratch tests examples
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check nnscratch tests examples
+	$(BIN)/python -m ruff format --check nnscratch tests examples
+
+clean:
+	rm -rf $(VENV) build *.egg-info

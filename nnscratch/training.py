@@ -1,0 +1,292 @@
+"""The training loop: ``train_step`` (four lines of math) and ``fit`` around it.
+
+One step, as the seeds write it:
+
+    output = model.forward(x, training=True)     # forward pass, logits
+    value = loss.compute(output, y)              # loss value; keeps dL/d(output)
+    model.backward(loss.backward())              # backprop: fills every layer's grads
+    optimizer.step(params, grads)                # W -= lr * dW, ...
+
+``fit`` adds mini-batches, shuffling, validation, History, callbacks, a stop
+on a non-finite loss that keeps the last finite weights, and a clean Ctrl-C.
+Data are checked once, before the first step; nothing is checked per step.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ._validation import check_lengths, check_number, check_positive_int, check_rng, check_X
+from .callbacks import Callback
+from .losses import Loss
+from .network import Sequential
+from .optimizers import Optimizer
+
+
+class History:
+    """What ``fit`` returns: per-epoch logs, and how training ended.
+
+    ``history["loss"]`` (or ``history.history["loss"]``) is the list of the
+    training objective per epoch, measured on the forward passes of that
+    epoch (before each update, as Keras does). ``epoch`` lists the epoch
+    numbers; ``stop_reason`` says why training ended early (None if it ran all
+    epochs); ``interrupted`` is True after Ctrl-C; ``diverged`` after a
+    non-finite loss.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.stop_reason: str | None = None
+        self.interrupted = False
+        self.diverged = False
+
+    def append(self, epoch: int, logs: dict) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.history
+
+    def keys(self):
+        return self.history.keys()
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        end = f", stop_reason={self.stop_reason!r}" if self.stop_reason else ""
+        return f"History(epochs={len(self)}, keys={list(self.history)}{end})"
+
+
+def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, checkpoint=None):
+    """One gradient step on (x, y); returns the data loss of the forward pass.
+
+    ``x`` and ``y`` must already be prepared (``check_X``, ``loss.check_target``).
+    If the loss is not finite, nothing is updated and the value is returned so
+    the caller can stop. Otherwise, if ``checkpoint`` (a list of arrays aligned
+    with ``model.parameters()``) is given, the current weights, which just
+    produced a finite loss, are copied into it before the update.
+    """
+    output = model.forward(x, training=True)
+    value = loss.compute(output, y)
+    if not math.isfinite(value):
+        return value, output
+    params = model.parameters()
+    if checkpoint is not None:
+        for saved, p in zip(checkpoint, params):
+            np.copyto(saved, p)
+    model.backward(loss.backward())
+    optimizer.step(params, model.gradients())
+    return value, output
+
+
+def _count_correct(loss: Loss, output: np.ndarray, y: np.ndarray) -> int:
+    """Correct predictions in a batch (a multi-label row counts only if every label is right)."""
+    predicted = loss.predict(output)
+    if y.ndim == 2 and isinstance(predicted, np.ndarray) and predicted.ndim == 1:
+        truth = np.argmax(y, axis=1) if y.shape[1] > 1 else (y[:, 0] > 0.5)
+    elif y.ndim == 2:
+        truth = y > 0.5
+    else:
+        truth = y
+    matches = predicted == truth
+    if matches.ndim == 2:
+        matches = matches.all(axis=1)
+    return int(matches.sum())
+
+
+def evaluate(model: Sequential, loss: Loss, X, y) -> dict[str, float]:
+    """Loss (data + L2 penalty), data loss, penalty and, for classifiers, accuracy on (X, y)."""
+    X = check_X(X, n_features=model.n_in, dtype=model.dtype)
+    y = loss.check_target(y, model.n_out, model.dtype)
+    check_lengths(X, y)
+    return _evaluate(model, loss, X, y)
+
+
+def _evaluate(model, loss, X, y) -> dict[str, float]:
+    output = model.forward(X)
+    data_loss = loss.compute(output, y)
+    penalty = model.penalty()
+    logs = {"loss": data_loss + penalty, "data_loss": data_loss, "penalty": penalty}
+    if loss.is_classifier:
+        logs["accuracy"] = _count_correct(loss, output, y) / len(X)
+    return logs
+
+
+def _split(X, y, validation_data, validation_split, model, loss):
+    """Hold out validation data: given explicitly, or the last fraction of (X, y) (as Keras)."""
+    if validation_data is not None and validation_split:
+        raise ValueError("give validation_data or validation_split, not both")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        X_val = check_X(validation_data[0], n_features=model.n_in, dtype=model.dtype, name="X_val")
+        y_val = loss.check_target(validation_data[1], model.n_out, model.dtype)
+        check_lengths(X_val, y_val, ("X_val", "y_val"))
+        return X, y, (X_val, y_val)
+    split = check_number(validation_split, "validation_split", low=0.0, high=1.0, high_open=True)
+    if not split:
+        return X, y, None
+    n_val = int(round(len(X) * split))
+    if n_val < 1 or n_val >= len(X):
+        raise ValueError(
+            f"validation_split={split} of {len(X)} samples leaves {n_val} for validation and "
+            f"{len(X) - n_val} for training; both need at least 1"
+        )
+    return X[:-n_val], y[:-n_val], (X[-n_val:], y[-n_val:])
+
+
+class _Diverged(Exception):
+    pass
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Training stopped because the loss became NaN or infinite (see ``History.stop_reason``)."""
+
+
+def fit(
+    model: Sequential,
+    loss: Loss,
+    optimizer: Optimizer,
+    X,
+    y,
+    *,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng=None,
+    validation_data=None,
+    validation_split: float = 0.0,
+    callbacks: list[Callback] | tuple = (),
+) -> History:
+    """Train ``model`` on (X, y) and return its History.
+
+    Parameters
+    ----------
+    model, loss, optimizer : the network, its objective and the update rule.
+        The model remembers ``loss`` (``model.loss``) for ``predict_proba``.
+    X : (N, n_in) numbers, converted once to the model's dtype.
+    y : targets as the loss takes them (labels, one-hot, values).
+    epochs : passes over the data.
+    batch_size : None (or >= N) for full-batch gradient descent, as the seeds do.
+    shuffle : reshuffle mini-batches every epoch, drawing from ``rng``. A full
+        batch keeps the data order (shuffling it would change nothing but the
+        summation order).
+    rng : None (numpy's global state), an int seed, RandomState or Generator.
+    validation_data : (X_val, y_val), or ``validation_split``: the last fraction of X.
+    callbacks : Callback instances (Logger, ProgressBar, EarlyStopping, ...).
+
+    Training stops early when a callback asks, when the loss becomes NaN or
+    infinite (the model keeps the last weights whose loss was finite, and a
+    ``DivergenceWarning`` says so), or on Ctrl-C (the model keeps the weights
+    from the start of the interrupted step: never a half-applied update).
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be an nnscratch Sequential, got {type(model).__name__}")
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss must be an nnscratch Loss, got {type(loss).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nnscratch Optimizer, got {type(optimizer).__name__}")
+    epochs = check_positive_int(epochs, "epochs")
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    X = check_X(X, n_features=model.n_in, dtype=model.dtype)
+    y = loss.check_target(y, model.n_out, model.dtype)
+    check_lengths(X, y)
+    X, y, validation = _split(X, y, validation_data, validation_split, model, loss)
+    n = len(X)
+    if batch_size is None or batch_size >= n:
+        batch_size = n
+    else:
+        batch_size = check_positive_int(batch_size, "batch_size")
+    rng = check_rng(rng)
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be Callback instances, got {cb!r}")
+        cb.set_model(model)
+
+    model.loss = loss
+    model.stop_training = False
+    model.stop_reason = None
+    params = model.parameters()
+    checkpoint = [p.copy() for p in params]  # the last weights whose loss was finite
+    has_penalty = any(getattr(layer, "l2", 0) for layer in model.layers)
+    history = History()
+    logs: dict = {"epochs": epochs}
+    for cb in callbacks:
+        cb.on_train_begin(logs)
+    epoch = -1
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(epochs):
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch, logs)
+                logs = _run_epoch(
+                    model, loss, optimizer, X, y, batch_size, shuffle, rng, checkpoint, has_penalty
+                )
+                if validation is not None:
+                    for key, value in _evaluate(model, loss, *validation).items():
+                        logs["val_" + key] = value
+                history.append(epoch, logs)
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, logs)
+                if model.stop_training:
+                    history.stop_reason = model.stop_reason or "stopped by a callback"
+                    break
+    except _Diverged as exc:
+        for saved, p in zip(checkpoint, params):
+            np.copyto(p, saved)
+        history.diverged = True
+        history.stop_reason = (
+            f"the loss became {exc.args[0]} at epoch {epoch}; training stopped and the model "
+            f"keeps its last weights with a finite loss. Try a smaller learning rate "
+            f"(the optimizer used {optimizer.current_lr():g})."
+        )
+    except KeyboardInterrupt:
+        for saved, p in zip(checkpoint, params):
+            np.copyto(p, saved)
+        history.interrupted = True
+        history.stop_reason = f"interrupted (Ctrl-C) during epoch {epoch}"
+    for cb in callbacks:
+        cb.on_train_end(logs)
+    if history.diverged:
+        warnings.warn(history.stop_reason, DivergenceWarning, stacklevel=2)
+    return history
+
+
+def _run_epoch(model, loss, optimizer, X, y, batch_size, shuffle, rng, checkpoint, has_penalty):
+    """One pass over the data; returns the epoch's logs (reduced like the loss)."""
+    n = len(X)
+    order = rng.permutation(n) if shuffle and batch_size < n else None
+    total_loss = total_penalty = 0.0
+    correct = 0
+    for start in range(0, n, batch_size):
+        if batch_size == n:
+            xb, yb = X, y
+        elif order is None:
+            xb, yb = X[start : start + batch_size], y[start : start + batch_size]
+        else:
+            idx = order[start : start + batch_size]
+            xb, yb = X[idx], y[idx]
+        penalty = model.penalty() if has_penalty else 0.0
+        value, output = train_step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)
+        if not math.isfinite(value):
+            raise _Diverged("NaN" if math.isnan(value) else "infinite")
+        weight = len(xb) / n if loss.reduction == "mean" else 1.0
+        total_loss += value * weight
+        total_penalty += penalty * len(xb) / n
+        if loss.is_classifier:
+            correct += _count_correct(loss, output, yb)
+    logs = {"loss": total_loss + total_penalty, "data_loss": total_loss, "penalty": total_penalty}
+    if loss.is_classifier:
+        logs["accuracy"] = correct / n
+    return logs
