@@ -6,8 +6,9 @@ logs), ``on_train_end``. To stop training a callback calls
 ``self.stop(reason)``: a flag on the model, not an exception.
 
 Keys in ``logs``: ``loss`` (= ``data_loss`` + ``penalty``), ``data_loss``,
-``penalty`` (the L2 term), ``accuracy`` for classifiers, and ``val_``
-versions of each when there is validation data.
+``penalty`` (the L2 term), ``accuracy`` for classifiers, and ``val_loss``
+(data loss + penalty on the validation data) and ``val_accuracy`` when there
+is validation data.
 """
 
 from __future__ import annotations
@@ -136,7 +137,10 @@ class Logger(Callback):
 
     def _print(self, epoch, logs):
         parts = [f"epoch {epoch:>6d}"]
+        hide = ("data_loss", "penalty") if not logs.get("penalty") else ()
         for key, value in logs.items():
+            if key in hide:
+                continue
             parts.append(f"{key} {value:.{self.digits}f}")
         print("  ".join(parts), file=self.file or sys.stdout)
 

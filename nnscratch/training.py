@@ -234,8 +234,10 @@ def fit(
                     model, loss, optimizer, X, y, batch_size, shuffle, rng, checkpoint, has_penalty
                 )
                 if validation is not None:
-                    for key, value in _evaluate(model, loss, *validation).items():
-                        logs["val_" + key] = value
+                    val_logs = _evaluate(model, loss, *validation)
+                    logs["val_loss"] = val_logs["loss"]
+                    if "accuracy" in val_logs:
+                        logs["val_accuracy"] = val_logs["accuracy"]
                 history.append(epoch, logs)
                 for cb in callbacks:
                     cb.on_epoch_end(epoch, logs)

@@ -1,0 +1,1 @@
+"""Short scripts on nnscratch's public API, one per seed tutorial (installed as nnscratch.examples)."""
