@@ -109,8 +109,8 @@ def gradcheck(
     * ``gradcheck(loss, output, target)``: d loss / d output.
     * ``gradcheck(layer_or_model, x, y, loss=loss)``: f = loss(model(x), y) + L2 penalty,
       with respect to every parameter and to x.
-    * ``gradcheck(layer_or_model, x)``: f = Σ R ∘ model(x) for a fixed random R
-      (drawn from ``seed``), which tests backward for any upstream gradient.
+    * ``gradcheck(layer_or_model, x)``: f = Σ R ∘ model(x) + L2 penalty for a fixed
+      random R (drawn from ``seed``), which tests backward for any upstream gradient.
 
     With ``training=True`` the layers run in training mode; random layers
     (dropout) replay the same draws at every evaluation.
@@ -153,7 +153,7 @@ def gradcheck(
         weights = np.random.RandomState(seed).standard_normal(forward().shape)
 
         def objective():
-            return float(np.vdot(weights, forward()))
+            return float(np.vdot(weights, forward())) + model.penalty()
 
         objective()
         upstream = weights.astype(x.dtype)

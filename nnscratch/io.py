@@ -116,9 +116,10 @@ def _read(path):
     if path.is_dir():
         raise _refuse(path, "it is a folder")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise _refuse(path, "it is a single .npy array, not an .npz archive")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise _refuse(path, "it is a single .npy array, not an .npz archive")
+        with archive:
             names = set(archive.files)
             if META_KEY not in names:
                 raise _refuse(path, f"it has no {META_KEY!r} entry (not written by nnscratch.save)")

@@ -1,0 +1,147 @@
+"""Each optimizer's first steps against its update written out by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+import nnscratch as nn
+
+P0 = np.array([[0.5, -1.0], [2.0, 0.25]])
+GRADS = [np.array([[0.1, -0.2], [0.3, 0.05]]), np.array([[-0.4, 0.1], [0.2, -0.3]]),
+         np.array([[0.05, 0.5], [-0.1, 0.2]])]  # fmt: skip
+
+
+def run(optimizer, steps=3):
+    p = P0.copy()
+    trace = []
+    for g in GRADS[:steps]:
+        optimizer.step([p], [g.copy()])
+        trace.append(p.copy())
+    return trace
+
+
+def test_plain_sgd_is_bit_identical_to_the_seeds_update():
+    lr = 0.01
+    expected = P0.copy()
+    for got, g in zip(run(nn.SGD(lr)), GRADS):
+        expected += -lr * g  # the seeds: W += -epsilon * dW
+        assert np.array_equal(got, expected)
+
+
+def test_momentum_by_hand():
+    lr, mu = 0.1, 0.9
+    p, v = P0.copy(), np.zeros_like(P0)
+    for got, g in zip(run(nn.SGD(lr, momentum=mu)), GRADS):
+        v = mu * v - lr * g
+        p = p + v
+        np.testing.assert_allclose(got, p, rtol=1e-15)
+
+
+def test_nesterov_by_hand():
+    lr, mu = 0.1, 0.9
+    p, v = P0.copy(), np.zeros_like(P0)
+    for got, g in zip(run(nn.SGD(lr, momentum=mu, nesterov=True)), GRADS):
+        v = mu * v - lr * g
+        p = p + mu * v - lr * g
+        np.testing.assert_allclose(got, p, rtol=1e-15)
+
+
+def test_adam_by_hand():
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    p, m, v = P0.copy(), np.zeros_like(P0), np.zeros_like(P0)
+    for t, (got, g) in enumerate(zip(run(nn.Adam(lr)), GRADS), start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        # the efficient form differs from the textbook one only in where eps sits
+        p = p - lr * math.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+        np.testing.assert_allclose(got, p, rtol=1e-14)
+        assert np.all(np.abs(m_hat / (np.sqrt(v_hat))) <= 1 + 1e-12)  # Adam's bounded step
+
+
+def test_adam_first_step_moves_each_weight_by_about_lr():
+    got = run(nn.Adam(0.01), steps=1)[0]
+    np.testing.assert_allclose(np.abs(got - P0), 0.01, rtol=1e-5)
+
+
+def test_rmsprop_by_hand():
+    lr, rho, eps = 0.01, 0.9, 1e-8
+    p, s = P0.copy(), np.zeros_like(P0)
+    for got, g in zip(run(nn.RMSProp(lr, rho=rho)), GRADS):
+        s = rho * s + (1 - rho) * g**2
+        p = p - lr * g / (np.sqrt(s) + eps)
+        np.testing.assert_allclose(got, p, rtol=1e-14)
+
+
+def test_adagrad_by_hand():
+    lr, eps = 0.1, 1e-8
+    p, s = P0.copy(), np.zeros_like(P0)
+    for got, g in zip(run(nn.AdaGrad(lr)), GRADS):
+        s = s + g**2
+        p = p - lr * g / (np.sqrt(s) + eps)
+        np.testing.assert_allclose(got, p, rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [
+        (nn.StepDecay(1.0, step_size=2, gamma=0.5), [1.0, 1.0, 0.5, 0.5, 0.25]),
+        (nn.ExponentialDecay(1.0, gamma=0.5), [1.0, 0.5, 0.25, 0.125, 0.0625]),
+        (
+            nn.InverseScaling(1.0, power_t=0.5),
+            [1.0, 1 / math.sqrt(2), 1 / math.sqrt(3), 0.5, 1 / math.sqrt(5)],
+        ),
+        (
+            nn.CosineDecay(1.0, total_steps=4),
+            [1.0, (1 + math.cos(math.pi / 4)) / 2, 0.5, (1 + math.cos(3 * math.pi / 4)) / 2, 0.0],
+        ),
+    ],
+)
+def test_schedules(schedule, expected):
+    np.testing.assert_allclose([schedule(t) for t in range(5)], expected, rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize("cls", [nn.SGD, nn.Adam, nn.RMSProp, nn.AdaGrad])
+def test_any_optimizer_follows_a_schedule(cls):
+    optimizer = cls(lr=nn.StepDecay(0.1, step_size=1, gamma=0.5))
+    p = np.zeros(1)
+    steps = []
+    for _ in range(3):
+        steps.append(optimizer.current_lr())
+        optimizer.step([p], [np.ones(1)])
+    assert steps == [0.1, 0.05, 0.025]
+
+
+def test_float32_state_stays_float32():
+    p = P0.astype(np.float32)
+    for optimizer in (nn.SGD(0.1, momentum=0.9), nn.Adam(), nn.RMSProp(), nn.AdaGrad()):
+        optimizer.step([p], [GRADS[0].astype(np.float32)])
+        assert p.dtype == np.float32
+        assert all(a.dtype == np.float32 for s in optimizer.state for a in s.values())
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: nn.SGD(lr=-1), "lr"),
+        (lambda: nn.SGD(lr=float("nan")), "finite"),
+        (lambda: nn.SGD(lr="0.1"), "lr"),
+        (lambda: nn.SGD(0.1, momentum=1.5), "momentum"),
+        (lambda: nn.SGD(0.1, nesterov=True), "momentum"),
+        (lambda: nn.Adam(beta1=1.0), "beta1"),
+        (lambda: nn.RMSProp(rho=-0.1), "rho"),
+        (lambda: nn.AdaGrad(eps=0), "eps"),
+        (lambda: nn.StepDecay(0.1, step_size=0), "step_size"),
+    ],
+)
+def test_bad_hyper_parameters_are_refused(make, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make()
+
+
+def test_state_is_tied_to_the_parameter_count():
+    optimizer = nn.Adam()
+    optimizer.step([np.zeros(2)], [np.ones(2)])
+    with pytest.raises(ValueError, match="fresh optimizer"):
+        optimizer.step([np.zeros(2), np.zeros(3)], [np.ones(2), np.ones(3)])
