@@ -27,6 +27,24 @@ class Layer:
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self._training = False
+        self._buffers: dict[tuple, np.ndarray] = {}
+
+    def _out(self, name: str, shape: tuple, dtype) -> np.ndarray | None:
+        """A buffer reused from step to step in training mode (None otherwise: allocate).
+
+        In training mode a layer's outputs are overwritten by its next training
+        call; ``fit`` uses them at once. Inference always returns new arrays.
+        """
+        if not self._training:
+            return None
+        key = (name, shape, dtype)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            if len(self._buffers) > 8:  # batch sizes changed: drop the old ones
+                self._buffers.clear()
+            buffer = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buffer
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
@@ -124,17 +142,23 @@ class Dense(Layer):
                 f"Dense({self.n_in}, {self.n_out}) holds {self.dtype} weights but got "
                 f"{x.dtype} input; convert it with x.astype(np.{self.dtype})"
             )
-        self._x = x
-        return F.affine(x, self.params["W"], self.params["b"])
+        self._x, self._training = x, training
+        out = self._out("z", (len(x), self.n_out), x.dtype)
+        return F.affine(x, self.params["W"], self.params["b"], out=out)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        x = self._cached(self._x)
+        self.param_backward(grad)
         W = self.params["W"]
-        np.matmul(x.T, grad, out=self.grads["W"])
+        return np.matmul(grad, W.T, out=self._out("dx", (len(grad), self.n_in), W.dtype))
+
+    def param_backward(self, grad: np.ndarray) -> None:
+        """dW = xᵀ g + l2·W and db = Σ_rows g, written in place (no dx)."""
+        x = self._cached(self._x)
+        W, dW = self.params["W"], self.grads["W"]
+        np.matmul(x.T, grad, out=dW)
         if self.l2:
-            self.grads["W"] += self.l2 * W
-        np.sum(grad, axis=0, out=self.grads["b"])
-        return grad @ W.T
+            dW += np.multiply(W, self.l2, out=self._out("l2W", W.shape, W.dtype))
+        F.column_sums(grad, out=self.grads["b"])
 
     def output_size(self, n_in: int) -> int:
         return self.n_out
@@ -177,11 +201,14 @@ class _Activation(Layer):
         self._a = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        self._a = self.function(x)
+        self._training = training
+        self._a = self.function(x, out=self._out("a", x.shape, x.dtype))
         return self._a
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        return grad * self.derivative(self._cached(self._a))
+        a = self._cached(self._a)
+        d = self.derivative(a, out=self._out("dx", a.shape, a.dtype))
+        return np.multiply(grad, d, out=d)
 
 
 class Tanh(_Activation):
@@ -212,11 +239,11 @@ class LeakyReLU(_Activation):
         super().__init__()
         self.slope = check_number(slope, "slope", low=0.0, high=1.0, high_open=True)
 
-    def function(self, z):
-        return F.leaky_relu(z, self.slope)
+    def function(self, z, out=None):
+        return F.leaky_relu(z, self.slope, out=out)
 
-    def derivative(self, a):
-        return F.leaky_relu_grad(a, self.slope)
+    def derivative(self, a, out=None):
+        return F.leaky_relu_grad(a, self.slope, out=out)
 
     def config(self) -> dict:
         return {"slope": self.slope}

@@ -65,7 +65,12 @@ class Loss:
         return output
 
     def check_target(self, target, n_outputs: int, dtype=np.float64) -> np.ndarray:
+        """Validate ``target`` once and return it in the form ``compute`` takes."""
         raise NotImplementedError
+
+    def labels(self, target: np.ndarray) -> np.ndarray:
+        """What ``predict`` should output for a prepared target (classifiers only)."""
+        raise TypeError(f"{type(self).__name__} is not a classification loss")
 
     def config(self) -> dict:
         return {"reduction": self.reduction}
@@ -79,7 +84,10 @@ class Loss:
 
 
 def _labels_or_distribution(target, n_classes: int, dtype) -> np.ndarray:
-    """Integer labels (N,) in [0, n_classes) or rows of class probabilities (N, n_classes)."""
+    """Integer labels (N,) in [0, n_classes) or rows of class probabilities (N, n_classes).
+
+    Returns rows of probabilities (N, n_classes) in ``dtype``: labels become one-hot.
+    """
     array = as_numeric_array(target, "target")
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
@@ -98,7 +106,10 @@ def _labels_or_distribution(target, n_classes: int, dtype) -> np.ndarray:
                 f"target label {bad} is out of range: the network has {n_classes} outputs, "
                 f"so labels must be in 0..{n_classes - 1}"
             )
-        return labels
+        # One-hot rows: the kernels then need no fancy indexing per step.
+        onehot = np.zeros((len(labels), n_classes), dtype=dtype)
+        onehot[np.arange(len(labels)), labels] = 1
+        return onehot
     if array.ndim == 2:
         if array.shape[1] != n_classes:
             raise ValueError(
@@ -153,6 +164,9 @@ class SoftmaxCrossEntropy(Loss):
     def predict(self, output):
         return np.argmax(output, axis=1)
 
+    def labels(self, target):
+        return np.argmax(target, axis=1)
+
 
 class CrossEntropy(SoftmaxCrossEntropy):
     """Cross-entropy on probabilities (after an unfused ``Softmax`` layer), for teaching.
@@ -184,6 +198,10 @@ class SigmoidBinaryCrossEntropy(Loss):
 
     def predict(self, output):
         labels = (output > 0).astype(np.intp)  # σ(z) > 0.5  <=>  z > 0
+        return labels[:, 0] if labels.shape[1] == 1 else labels
+
+    def labels(self, target):
+        labels = (target > 0.5).astype(np.intp)
         return labels[:, 0] if labels.shape[1] == 1 else labels
 
 

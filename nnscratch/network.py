@@ -47,6 +47,8 @@ class Sequential:
             )
         if loss is not None and not isinstance(loss, Loss):
             raise TypeError(f"loss must be an nnscratch Loss, got {loss!r}")
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError("the same layer object appears twice; create one per position")
         self.layers = list(layers)
         self.loss = loss
         self.n_in = dense[0].n_in
@@ -54,6 +56,28 @@ class Sequential:
         self.dtype = dense[0].dtype
         self.stop_training = False
         self.metadata: dict = {}
+        self._pack()
+
+    def _pack(self) -> None:
+        """Put all parameters in one contiguous buffer, and all gradients in another.
+
+        Each layer's ``params[k]`` and ``grads[k]`` become views into them, so
+        an optimizer can update every weight in one vectorised operation and
+        the training loop can save the weights with one copy. The values are
+        unchanged; ``parameters()`` lists the views in layer order.
+        """
+        entries = [(layer, k) for layer in self.layers for k in layer.params]
+        total = sum(layer.params[k].size for layer, k in entries)
+        self.flat_params = np.empty(total, dtype=self.dtype)
+        self.flat_grads = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for layer, k in entries:
+            shape, size = layer.params[k].shape, layer.params[k].size
+            view = self.flat_params[offset : offset + size].reshape(shape)
+            view[...] = layer.params[k]
+            layer.params[k] = view
+            layer.grads[k] = self.flat_grads[offset : offset + size].reshape(shape)
+            offset += size
 
     # ---------------------------------------------------------------- math
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -62,11 +86,19 @@ class Sequential:
             x = layer.forward(x, training)
         return x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        """Back-propagate dL/d(output); fills every layer's grads; returns dL/dx."""
-        for layer in reversed(self.layers):
+    def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate dL/d(output); fills every layer's grads; returns dL/dx.
+
+        Training needs no gradient for the data, so ``fit`` passes
+        ``input_grad=False``: a first Dense layer then skips ``dx = g Wᵀ``.
+        """
+        first = self.layers[0]
+        for layer in reversed(self.layers[1:]):
             grad = layer.backward(grad)
-        return grad
+        if not input_grad and isinstance(first, L.Dense):
+            first.param_backward(grad)
+            return None
+        return first.backward(grad)
 
     def parameters(self) -> list[np.ndarray]:
         """Every parameter array, in layer order (W before b); updated in place by optimizers."""

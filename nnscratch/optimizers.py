@@ -158,17 +158,25 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     def init_state(self, p):
-        return {"v": np.zeros_like(p)} if self.momentum else {}
+        state = {"step": np.empty_like(p)}
+        if self.momentum:
+            state["v"] = np.zeros_like(p)
+        if self.nesterov:
+            state["look_ahead"] = np.empty_like(p)
+        return state
 
     def update(self, p, g, state, lr):
+        step = np.multiply(g, lr, out=state["step"])  # lr·g
         if not self.momentum:
-            p -= lr * g
+            p -= step
             return
         v = state["v"]
         v *= self.momentum
-        v -= lr * g
+        v -= step
         if self.nesterov:
-            p += self.momentum * v - lr * g
+            look_ahead = np.multiply(v, self.momentum, out=state["look_ahead"])
+            look_ahead -= step
+            p += look_ahead
         else:
             p += v
 
@@ -188,19 +196,41 @@ class Adam(Optimizer):
         self.eps = check_number(eps, "eps", low=0, low_open=True)
 
     def init_state(self, p):
-        return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
+        return {k: np.zeros_like(p) for k in ("m", "v", "scratch", "denominator")}
 
     def update(self, p, g, state, lr):
-        m, v = state["m"], state["v"]
+        m, v, scratch, denominator = state["m"], state["v"], state["scratch"], state["denominator"]
         m *= self.beta1
-        m += (1 - self.beta1) * g
+        m += np.multiply(g, 1 - self.beta1, out=scratch)
         v *= self.beta2
-        v += (1 - self.beta2) * (g * g)
+        np.multiply(g, g, out=scratch)
+        v += np.multiply(scratch, 1 - self.beta2, out=scratch)
         lr_t = lr * math.sqrt(1 - self.beta2**self.t) / (1 - self.beta1**self.t)
-        p -= lr_t * m / (np.sqrt(v) + self.eps)
+        np.sqrt(v, out=denominator)
+        denominator += self.eps
+        np.multiply(m, lr_t, out=scratch)
+        p -= np.divide(scratch, denominator, out=scratch)
 
 
-class RMSProp(Optimizer):
+class _Adaptive(Optimizer):
+    """Shared step of RMSProp and AdaGrad: p ← p - lr · g / (sqrt(s) + ε)."""
+
+    def init_state(self, p):
+        return {k: np.zeros_like(p) for k in ("s", "scratch", "denominator")}
+
+    def accumulate(self, s: np.ndarray, g2: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def update(self, p, g, state, lr):
+        s, scratch, denominator = state["s"], state["scratch"], state["denominator"]
+        self.accumulate(s, np.multiply(g, g, out=scratch))
+        np.sqrt(s, out=denominator)
+        denominator += self.eps
+        np.multiply(g, lr, out=scratch)
+        p -= np.divide(scratch, denominator, out=scratch)
+
+
+class RMSProp(_Adaptive):
     """RMSProp (Hinton):  s ← ρ·s + (1-ρ)·g²;   p ← p - lr · g / (sqrt(s) + ε)."""
 
     def __init__(self, lr=0.001, rho: float = 0.9, eps: float = 1e-8) -> None:
@@ -208,30 +238,20 @@ class RMSProp(Optimizer):
         self.rho = check_number(rho, "rho", low=0, high=1, high_open=True)
         self.eps = check_number(eps, "eps", low=0, low_open=True)
 
-    def init_state(self, p):
-        return {"s": np.zeros_like(p)}
-
-    def update(self, p, g, state, lr):
-        s = state["s"]
+    def accumulate(self, s, g2):
         s *= self.rho
-        s += (1 - self.rho) * (g * g)
-        p -= lr * g / (np.sqrt(s) + self.eps)
+        s += np.multiply(g2, 1 - self.rho, out=g2)
 
 
-class AdaGrad(Optimizer):
+class AdaGrad(_Adaptive):
     """AdaGrad (Duchi et al.):  s ← s + g²;   p ← p - lr · g / (sqrt(s) + ε)."""
 
     def __init__(self, lr=0.01, eps: float = 1e-8) -> None:
         super().__init__(lr)
         self.eps = check_number(eps, "eps", low=0, low_open=True)
 
-    def init_state(self, p):
-        return {"s": np.zeros_like(p)}
-
-    def update(self, p, g, state, lr):
-        s = state["s"]
-        s += g * g
-        p -= lr * g / (np.sqrt(s) + self.eps)
+    def accumulate(self, s, g2):
+        s += g2
 
 
 OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Adam, RMSProp, AdaGrad)}

@@ -67,40 +67,32 @@ class History:
 
 
 def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, checkpoint=None):
-    """One gradient step on (x, y); returns the data loss of the forward pass.
+    """One gradient step on (x, y); returns (data loss of the forward pass, output).
 
     ``x`` and ``y`` must already be prepared (``check_X``, ``loss.check_target``).
     If the loss is not finite, nothing is updated and the value is returned so
-    the caller can stop. Otherwise, if ``checkpoint`` (a list of arrays aligned
-    with ``model.parameters()``) is given, the current weights, which just
-    produced a finite loss, are copied into it before the update.
+    the caller can stop. Otherwise, if ``checkpoint`` (an array shaped like
+    ``model.flat_params``) is given, the current weights, which just produced
+    a finite loss, are copied into it before the update. The optimizer sees
+    all weights as one flat array (``model.flat_params``).
     """
     output = model.forward(x, training=True)
     value = loss.compute(output, y)
     if not math.isfinite(value):
         return value, output
-    params = model.parameters()
     if checkpoint is not None:
-        for saved, p in zip(checkpoint, params):
-            np.copyto(saved, p)
-    model.backward(loss.backward())
-    optimizer.step(params, model.gradients())
+        np.copyto(checkpoint, model.flat_params)
+    model.backward(loss.backward(), input_grad=False)
+    optimizer.step([model.flat_params], [model.flat_grads])
     return value, output
 
 
-def _count_correct(loss: Loss, output: np.ndarray, y: np.ndarray) -> int:
+def _count_correct(loss: Loss, output: np.ndarray, truth: np.ndarray) -> int:
     """Correct predictions in a batch (a multi-label row counts only if every label is right)."""
-    predicted = loss.predict(output)
-    if y.ndim == 2 and isinstance(predicted, np.ndarray) and predicted.ndim == 1:
-        truth = np.argmax(y, axis=1) if y.shape[1] > 1 else (y[:, 0] > 0.5)
-    elif y.ndim == 2:
-        truth = y > 0.5
-    else:
-        truth = y
-    matches = predicted == truth
+    matches = loss.predict(output) == truth
     if matches.ndim == 2:
         matches = matches.all(axis=1)
-    return int(matches.sum())
+    return int(np.count_nonzero(matches))
 
 
 def evaluate(model: Sequential, loss: Loss, X, y) -> dict[str, float]:
@@ -117,7 +109,7 @@ def _evaluate(model, loss, X, y) -> dict[str, float]:
     penalty = model.penalty()
     logs = {"loss": data_loss + penalty, "data_loss": data_loss, "penalty": penalty}
     if loss.is_classifier:
-        logs["accuracy"] = _count_correct(loss, output, y) / len(X)
+        logs["accuracy"] = _count_correct(loss, output, loss.labels(y)) / len(X)
     return logs
 
 
@@ -217,9 +209,9 @@ def fit(
     model.loss = loss
     model.stop_training = False
     model.stop_reason = None
-    params = model.parameters()
-    checkpoint = [p.copy() for p in params]  # the last weights whose loss was finite
-    has_penalty = any(getattr(layer, "l2", 0) for layer in model.layers)
+    checkpoint = model.flat_params.copy()  # the last weights whose loss was finite
+    truth = loss.labels(y) if loss.is_classifier else None
+    buffers: dict = {}  # mini-batches are gathered into these
     history = History()
     logs: dict = {"epochs": epochs}
     for cb in callbacks:
@@ -231,7 +223,17 @@ def fit(
                 for cb in callbacks:
                     cb.on_epoch_begin(epoch, logs)
                 logs = _run_epoch(
-                    model, loss, optimizer, X, y, batch_size, shuffle, rng, checkpoint, has_penalty
+                    model,
+                    loss,
+                    optimizer,
+                    X,
+                    y,
+                    truth,
+                    batch_size,
+                    shuffle,
+                    rng,
+                    checkpoint,
+                    buffers,
                 )
                 if validation is not None:
                     val_logs = _evaluate(model, loss, *validation)
@@ -245,8 +247,7 @@ def fit(
                     history.stop_reason = model.stop_reason or "stopped by a callback"
                     break
     except _Diverged as exc:
-        for saved, p in zip(checkpoint, params):
-            np.copyto(p, saved)
+        np.copyto(model.flat_params, checkpoint)
         history.diverged = True
         history.stop_reason = (
             f"the loss became {exc.args[0]} at epoch {epoch}; training stopped and the model "
@@ -254,8 +255,7 @@ def fit(
             f"(the optimizer used {optimizer.current_lr():g})."
         )
     except KeyboardInterrupt:
-        for saved, p in zip(checkpoint, params):
-            np.copyto(p, saved)
+        np.copyto(model.flat_params, checkpoint)
         history.interrupted = True
         history.stop_reason = f"interrupted (Ctrl-C) during epoch {epoch}"
     for cb in callbacks:
@@ -265,30 +265,47 @@ def fit(
     return history
 
 
-def _run_epoch(model, loss, optimizer, X, y, batch_size, shuffle, rng, checkpoint, has_penalty):
-    """One pass over the data; returns the epoch's logs (reduced like the loss)."""
+def _gather(source: np.ndarray, idx: np.ndarray, buffers: dict, name: str) -> np.ndarray:
+    """source[idx] copied into a buffer kept from batch to batch (no new array per step)."""
+    shape = (len(idx),) + source.shape[1:]
+    buffer = buffers.get((name, shape))
+    if buffer is None:
+        buffer = buffers[(name, shape)] = np.empty(shape, dtype=source.dtype)
+    return np.take(source, idx, axis=0, out=buffer)
+
+
+def _run_epoch(model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, checkpoint, buffers):
+    """One pass over the data; returns the epoch's logs.
+
+    ``data_loss`` is reduced over the epoch like the loss reduces a batch (the
+    size-weighted mean of batch losses, or their sum); ``penalty`` is the L2
+    term of the weights the epoch's last step started from (for full batch:
+    the weights that produced ``data_loss``).
+    """
     n = len(X)
     order = rng.permutation(n) if shuffle and batch_size < n else None
-    total_loss = total_penalty = 0.0
+    total_loss = penalty = 0.0
     correct = 0
     for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
         if batch_size == n:
-            xb, yb = X, y
+            xb, yb, tb = X, y, truth
         elif order is None:
-            xb, yb = X[start : start + batch_size], y[start : start + batch_size]
+            xb, yb = X[start:stop], y[start:stop]
+            tb = None if truth is None else truth[start:stop]
         else:
-            idx = order[start : start + batch_size]
-            xb, yb = X[idx], y[idx]
-        penalty = model.penalty() if has_penalty else 0.0
+            idx = order[start:stop]
+            xb, yb = _gather(X, idx, buffers, "X"), _gather(y, idx, buffers, "y")
+            tb = None if truth is None else truth[idx]
+        if stop == n:
+            penalty = model.penalty()
         value, output = train_step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)
         if not math.isfinite(value):
             raise _Diverged("NaN" if math.isnan(value) else "infinite")
-        weight = len(xb) / n if loss.reduction == "mean" else 1.0
-        total_loss += value * weight
-        total_penalty += penalty * len(xb) / n
-        if loss.is_classifier:
-            correct += _count_correct(loss, output, yb)
-    logs = {"loss": total_loss + total_penalty, "data_loss": total_loss, "penalty": total_penalty}
-    if loss.is_classifier:
+        total_loss += value * ((stop - start) / n) if loss.reduction == "mean" else value
+        if truth is not None:
+            correct += _count_correct(loss, output, tb)
+    logs = {"loss": total_loss + penalty, "data_loss": total_loss, "penalty": penalty}
+    if truth is not None:
         logs["accuracy"] = correct / n
     return logs
