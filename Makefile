@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nnscratch demo
+	$(BIN)/nnscratch demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check nnscratch tests examples

@@ -233,6 +233,11 @@ def build_mlp(
     if isinstance(hidden_sizes, (int, np.integer)):
         hidden_sizes = [hidden_sizes]
     hidden_sizes = [check_positive_int(h, "hidden size") for h in hidden_sizes]
+    if isinstance(activation, L.Layer) and len(hidden_sizes) > 1:
+        raise ValueError(
+            "one activation layer object cannot serve several hidden layers; "
+            "give its name or a list of layers"
+        )
     if isinstance(activation, (str, L.Layer)):
         activations = [activation] * len(hidden_sizes)
     else:
