@@ -64,3 +64,20 @@ __all__ = [
     "accuracy", "confusion_matrix", "log_loss", "r2_score",
     "save", "load", "ModelFileError",
 ]  # fmt: skip
+
+_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
+
+
+def __getattr__(name: str):
+    """Load the scikit-learn estimators on first use: ``import nnscratch`` stays NumPy-only."""
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip __getattr__
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -79,6 +79,11 @@ class Sequential:
             layer.grads[k] = self.flat_grads[offset : offset + size].reshape(shape)
             offset += size
 
+    def __setstate__(self, state: dict) -> None:
+        # pickle and deepcopy copy the layers' views apart from the flat buffers: re-pack
+        self.__dict__.update(state)
+        self._pack()
+
     # ---------------------------------------------------------------- math
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Output of the last layer (logits); layers keep what backward needs."""

@@ -124,3 +124,17 @@ def test_predict_uses_the_losses_decision_rule():
     assert np.array_equal(model.predict(X), model.decision_function(X)[:, 0])
     model = nn.build_mlp(2, [3], 3, rng=0, loss=nn.SoftmaxCrossEntropy())
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0, rtol=1e-15)
+
+
+def test_pickle_and_deepcopy_keep_training_the_layers_weights():
+    import copy
+    import pickle
+
+    X = np.random.RandomState(0).randn(20, 2)
+    y = (X[:, 0] > 0).astype(int)
+    for clone in (lambda m: pickle.loads(pickle.dumps(m)), copy.deepcopy):
+        model = clone(nn.build_mlp(2, [3], 2, rng=0))
+        before = model.layers[0].W.copy()
+        nn.fit(model, nn.SoftmaxCrossEntropy(), nn.SGD(0.5), X, y, epochs=3)
+        assert not np.array_equal(model.layers[0].W, before)
+        assert np.shares_memory(model.layers[0].W, model.flat_params)
