@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench playground clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check nnscratch tests examples
 	$(BIN)/python -m pytest -q
+
+playground: $(STAMP)
+	$(BIN)/nnscratch playground
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check nnscratch tests examples
