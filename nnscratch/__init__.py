@@ -43,6 +43,7 @@ from .optimizers import (  # noqa: E402
     Schedule,
     StepDecay,
 )
+from .sweep import SweepResult, sweep  # noqa: E402
 from .training import DivergenceWarning, History, evaluate, fit, train_step  # noqa: E402
 
 __all__ = [
@@ -63,6 +64,8 @@ __all__ = [
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckResult",
     "accuracy", "confusion_matrix", "log_loss", "r2_score",
     "save", "load", "ModelFileError",
+    # experiments
+    "sweep", "SweepResult",
 ]  # fmt: skip
 
 _LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
