@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench playground clean
+.PHONY: demo test lint bench bench-smoke playground clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,15 +16,21 @@ demo: $(STAMP)
 	$(BIN)/nnscratch demo --overwrite
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check nnscratch tests examples
+	$(BIN)/python -m ruff check nnscratch tests examples benchmarks
 	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+bench-smoke: $(STAMP)
+	$(BIN)/python benchmarks/run.py --smoke
 
 playground: $(STAMP)
 	$(BIN)/nnscratch playground
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check nnscratch tests examples
-	$(BIN)/python -m ruff format --check nnscratch tests examples
+	$(BIN)/python -m ruff check nnscratch tests examples benchmarks
+	$(BIN)/python -m ruff format --check nnscratch tests examples benchmarks
 
 clean:
 	rm -rf $(VENV) build *.egg-info
