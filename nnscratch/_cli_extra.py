@@ -77,6 +77,30 @@ def _positive_int(text: str) -> int:
     return check(text)
 
 
+def _seed(text: str) -> int:
+    from nnscratch.cli import _seed as check
+
+    return check(text)
+
+
+def _folder(text: str) -> str:
+    from nnscratch.cli import _folder as check
+
+    return check(text)
+
+
+def _nonnegative_float(text: str) -> float:
+    from nnscratch.cli import _nonnegative_float as check
+
+    return check(text)
+
+
+def _fraction(text: str) -> float:
+    from nnscratch.cli import _fraction as check
+
+    return check(text)
+
+
 def _run_export(args) -> int:
     import nnscratch as nn
 
@@ -193,15 +217,17 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", default="moons", choices=sorted(DATASETS), help="data set")
     parser.add_argument("--samples", type=_positive_int, default=200, help="points in the data set")
-    parser.add_argument("--noise", type=float, default=None, help="data noise (its default)")
     parser.add_argument(
-        "--validation-split", type=float, default=0.25, help="held-out fraction (default 0.25)"
+        "--noise", type=_nonnegative_float, default=None, help="data noise (its default)"
+    )
+    parser.add_argument(
+        "--validation-split", type=_fraction, default=0.25, help="held-out fraction (default 0.25)"
     )
     parser.add_argument("--search", choices=("grid", "random"), default="grid")
     parser.add_argument(
         "--n-iter", type=_positive_int, default=None, help="runs of a random search"
     )
-    parser.add_argument("--seed", type=int, default=0, help="sweep seed (data, split, runs)")
+    parser.add_argument("--seed", type=_seed, default=0, help="sweep seed (data, split, runs)")
     parser.add_argument(
         "--epochs", type=_positive_int, default=None, help="epochs per run (default 200)"
     )
@@ -217,7 +243,9 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="run on this Dask cluster instead, e.g. tcp://10.0.0.5:8786",
     )
-    parser.add_argument("--output", default="nnscratch-output", help="folder for the results")
+    parser.add_argument(
+        "--output", type=_folder, default="nnscratch-output", help="folder for the results"
+    )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace sweep.csv/json/png if they exist"
     )

@@ -56,15 +56,45 @@ def as_numeric_array(data, name: str) -> np.ndarray:
     """``np.asarray`` that refuses strings, objects and complex numbers with a TypeError."""
     if isinstance(data, (str, bytes)):
         raise TypeError(f"{name} must be numeric array-like, got a string {data!r:.40}")
+    if data is None:
+        raise TypeError(f"{name} is None; expected an array-like of numbers")
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be read as a rectangular array: {exc}") from exc
+    if array.dtype.kind == "O":
+        return _objects_as_numbers(array, name)
     if array.dtype.kind not in "biuf":
         what = {"U": "strings", "S": "bytes", "O": "objects", "c": "complex numbers"}
         kind = what.get(array.dtype.kind, f"dtype {array.dtype}")
         raise TypeError(f"{name} must hold real numbers, got {kind} (dtype {array.dtype})")
     return array
+
+
+def _objects_as_numbers(array: np.ndarray, name: str) -> np.ndarray:
+    """An object array as float64 when every entry is a real number, else a named refusal.
+
+    A pandas DataFrame with an int and a bool column, or a nullable ``Int64``
+    column, arrives as objects: those are numbers and are accepted. Missing
+    values (None, ``pd.NA``) and anything else are named with their index.
+    """
+    for index, value in np.ndenumerate(array):
+        if isinstance(value, numbers.Real):
+            continue
+        if value is None or type(value).__name__ in ("NAType", "NaTType"):
+            raise ValueError(
+                f"{name} has missing values (None or NA), the first at index {index}; "
+                "fill or drop them first"
+            )
+        raise TypeError(
+            f"{name} must hold real numbers, got objects such as {value!r:.40} "
+            f"({type(value).__name__}) at index {index}"
+        )
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return array.astype(np.float64)
+    except OverflowError:  # a Python int beyond float range, such as 10**400
+        raise ValueError(f"{name} holds an integer too large for float64") from None
 
 
 def check_finite(array: np.ndarray, name: str) -> None:
@@ -98,9 +128,45 @@ def check_X(X, *, n_features: int | None = None, dtype=np.float64, name: str = "
         raise ValueError(
             f"{name} has {array.shape[1]} features per sample, but the model expects {n_features}"
         )
-    array = np.ascontiguousarray(array, dtype=dtype)
     check_finite(array, name)
-    return array
+    return cast_finite(array, dtype, name)
+
+
+def cast_finite(array: np.ndarray, dtype, name: str) -> np.ndarray:
+    """``array`` (finite) as a contiguous ``dtype`` array; values too large for it are refused.
+
+    A finite 1e150 becomes inf in float32: that is named as a range problem,
+    not reported as the user's NaN, and the cast's overflow warning is not shown.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = np.ascontiguousarray(array, dtype=dtype)
+    if converted.dtype.kind == "f" and not np.isfinite(converted).all():
+        big = np.format_float_scientific(
+            np.max(np.abs(array[~np.isfinite(converted)])), precision=2, trim="-"
+        )
+        raise ValueError(
+            f"{name} has values too large for {converted.dtype} (up to {big} in magnitude; "
+            f"{converted.dtype} holds up to {np.finfo(converted.dtype).max:.3g}): scale the "
+            "data, or use a float64 model"
+        )
+    return converted
+
+
+def check_output_finite(output: np.ndarray, X: np.ndarray, what: str = "the network") -> None:
+    """Refuse a non-finite output computed from finite X: name the rows and the input scale.
+
+    Finite inputs and weights can still overflow (1e300 · W); that is an error
+    with a reason, never NaN handed back as a prediction.
+    """
+    finite_rows = np.isfinite(output).reshape(len(output), -1).all(axis=1)
+    if finite_rows.all():
+        return
+    rows = np.flatnonzero(~finite_rows)
+    raise ValueError(
+        f"{what}'s output overflowed {output.dtype} (NaN or infinite) for {len(rows)} of "
+        f"{len(output)} sample(s), the first at row {rows[0]}; the input reaches "
+        f"{float(np.abs(X).max()):.3g} in magnitude: scale it like the training data"
+    )
 
 
 def check_lengths(X: np.ndarray, y: np.ndarray, names=("X", "y")) -> None:

@@ -149,6 +149,21 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"seed {text} must be >= 0")
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"seed {text} must be below 2**32 = {2**32}")
+    return value
+
+
+def _folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name is not a folder; give one, e.g. runs/a")
+    return text
+
+
+def _samples(text: str) -> int:
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 2 (one point per class)")
     return value
 
 
@@ -982,7 +997,9 @@ def _command(commands, name: str, run, help: str, examples: str):
 
 
 def _output_args(parser, default: str, what: str) -> None:
-    parser.add_argument("--output", metavar="DIR", default=default, help=f"folder for {what}")
+    parser.add_argument(
+        "--output", metavar="DIR", type=_folder, default=default, help=f"folder for {what}"
+    )
     parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
 
 
@@ -1105,6 +1122,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--output",
         metavar="DIR",
+        type=_folder,
         default=None,
         help="folder (default: nnscratch-output/train-DATA)",
     )
@@ -1245,7 +1263,7 @@ def _seed000_args(parser) -> None:
     parser.add_argument("--epochs", type=_positive_int, default=20000, help="full-batch passes")
     parser.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate")
     parser.add_argument("--l2", type=_nonnegative_float, default=0.01, help="L2 weight penalty")
-    parser.add_argument("--samples", type=_positive_int, default=200, help="moons points")
+    parser.add_argument("--samples", type=_samples, default=200, help="moons points")
     parser.add_argument("--noise", type=_nonnegative_float, default=0.2, help="moons noise")
     parser.add_argument("--seed", type=_seed, default=0, help="seed for data and weights")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -1293,5 +1311,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         known = (_Failure, ValueError, TypeError, OSError, ImportError)
         prefix = "" if isinstance(exc, known) else f"internal error ({type(exc).__name__}): "
+        if isinstance(exc, MemoryError):
+            prefix = "not enough memory (are the sizes what you meant?): "
         print(f"nnscratch: error: {prefix}{_one_line(exc)}", file=sys.stderr)
         return 1

@@ -75,6 +75,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import initializers
 from . import layers as L
 from . import optimizers as O
+from ._validation import cast_finite, check_output_finite
 from .losses import MSE, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from .network import Sequential
 from .training import train_step
@@ -344,7 +345,9 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X, y, incremental: bool):
         sizes, activations = self._check_params()
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        # scikit-learn's label checks cast huge integer labels (2**63) and would warn
+        with np.errstate(invalid="ignore", over="ignore"):
+            X, y = self._validate_input(X, y, incremental, reset=first_pass)
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
         layer_units = [X.shape[1], *sizes, y2d.shape[1]]
         self._random_state = check_random_state(self.random_state)
@@ -514,8 +517,12 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self)
         if check_input:
             X = validate_data(self, X, dtype=_FLOATS, reset=False)
+            X = cast_finite(np.asarray(X), self.model_.dtype, "X")
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            return self.model_.forward(np.asarray(X).astype(self.model_.dtype, copy=False))
+            output = self.model_.forward(np.asarray(X).astype(self.model_.dtype, copy=False))
+        if check_input:  # a prediction is finite or an error; never NaN handed back
+            check_output_finite(output, X, type(self).__name__)
+        return output
 
     def _score_internal(self, X, y) -> float:
         prediction = self._predict(X, check_input=False)

@@ -176,10 +176,12 @@ def sigmoid_binary_cross_entropy(z: np.ndarray, y: np.ndarray, reduction: str):
     dL/dz = σ(z) - y                       (both divided by N for "mean")
 
     Both use e = exp(-|z|): softplus(z) = max(z, 0) + log1p(e), and σ(z) is
-    1/(1+e) for z >= 0 and e/(1+e) below.
+    1/(1+e) for z >= 0 and e/(1+e) below. ``max(z, 0) - y z`` is formed per
+    entry (each term >= 0, exactly 0 for a confident right answer): as two
+    separate sums of huge logits it would cancel to a wrong, even negative, loss.
     """
     e = np.exp(-np.abs(z))
-    value = np.maximum(z, 0).sum() + np.log1p(e).sum() - np.vdot(y, z)
+    value = (np.maximum(z, 0) - y * z).sum() + np.log1p(e).sum()
     grad = np.where(z >= 0, 1, e) / (1 + e)
     grad -= y
     if reduction == "mean":

@@ -43,9 +43,18 @@ class GradcheckResult(dict):
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """‖a - n‖ / max(‖a‖, ‖n‖); 0 when both are zero."""
+    """‖a - n‖ / max(‖a‖, ‖n‖); 0 when both are zero.
+
+    Both are divided by their largest entry first (the ratio is unchanged), so
+    gradients of 1e200 do not overflow the norms.
+    """
+    analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
+    largest = max(np.abs(analytic).max(initial=0.0), np.abs(numeric).max(initial=0.0))
+    if not largest > 0:
+        return 0.0
+    analytic, numeric = analytic / largest, numeric / largest
     scale = max(np.linalg.norm(analytic), np.linalg.norm(numeric))
-    return float(np.linalg.norm(analytic - numeric) / scale) if scale > 0 else 0.0
+    return float(np.linalg.norm(analytic - numeric) / scale)
 
 
 def numerical_gradient(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -85,14 +94,24 @@ def _restore(states) -> None:
             rng.bit_generator.state = state
 
 
-def _refuse_non_finite(name: str, array: np.ndarray) -> None:
+def _refuse_non_finite(name: str, array: np.ndarray, eps: float | None = None) -> None:
     if not np.isfinite(array).all():
         raise ValueError(
             f"gradcheck refused: {name} contains NaN or infinite values (a diverged model?); "
             "finite differences are meaningless there"
         )
+    if eps is not None and array.size:
+        largest = np.abs(array).max()
+        if eps < 1e3 * np.spacing(largest):  # x ± eps would barely change, or not at all
+            raise ValueError(
+                f"gradcheck refused: {name} reaches {largest:.3g} in magnitude, where eps={eps:g} "
+                f"is below the float resolution ({np.spacing(largest):.3g}); finite "
+                "differences are meaningless there"
+            )
 
 
+# Overflow is reported as a refusal (non-finite values are checked below), not as warnings.
+@np.errstate(over="ignore", invalid="ignore")
 def gradcheck(
     target,
     x,
@@ -117,7 +136,7 @@ def gradcheck(
     """
     eps = check_number(eps, "eps", low=0, low_open=True)
     x = np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind in "biu" else None)
-    _refuse_non_finite("the input", x)
+    _refuse_non_finite("the input", x, eps)
 
     if isinstance(target, Loss):
         target.forward(x, y)
@@ -133,9 +152,16 @@ def gradcheck(
         raise TypeError(
             f"gradcheck takes a Loss, a Layer or a Sequential, got {type(target).__name__}"
         )
+    diverged = getattr(target, "diverged", None)
+    if diverged:
+        raise ValueError(
+            "gradcheck refused: this model's training diverged (" + diverged.split(";")[0] + "); "
+            "it keeps its last finite weights, but the loss there is so large that finite "
+            "differences drown in rounding. Retrain it with a smaller learning rate first"
+        )
     params = {f"{i}.{k}": p for i, layer in enumerate(layers) for k, p in layer.params.items()}
     for name, p in params.items():
-        _refuse_non_finite(f"parameter {name}", p)
+        _refuse_non_finite(f"parameter {name}", p, eps)
     states = _rng_states(layers)
 
     def forward():
@@ -147,7 +173,7 @@ def gradcheck(
         def objective():
             return loss.forward(forward(), y) + model.penalty()
 
-        objective()
+        base = objective()
         upstream = loss.backward()
     else:
         weights = np.random.RandomState(seed).standard_normal(forward().shape)
@@ -155,14 +181,24 @@ def gradcheck(
         def objective():
             return float(np.vdot(weights, forward())) + model.penalty()
 
-        objective()
+        base = objective()
         upstream = weights.astype(x.dtype)
+    if not np.isfinite(base):
+        raise ValueError(
+            f"gradcheck refused: the checked function is {base} at these weights and input "
+            "(a diverged model?); finite differences are meaningless there"
+        )
     dx = model.backward(upstream).copy()
     analytic = {"x": dx}
     for i, layer in enumerate(layers):
         for k in layer.params:
             analytic[f"{i}.{k}"] = layer.grads[k].copy()
-    errors = {"x": relative_error(analytic["x"], numerical_gradient(objective, x, eps))}
+    for name, g in analytic.items():
+        _refuse_non_finite(f"the analytic gradient of {name}", g)
+    numeric = {"x": numerical_gradient(objective, x, eps)}
     for name, p in params.items():
-        errors[name] = relative_error(analytic[name], numerical_gradient(objective, p, eps))
+        numeric[name] = numerical_gradient(objective, p, eps)
+    for name, g in numeric.items():
+        _refuse_non_finite(f"the numerical gradient of {name}", g)
+    errors = {name: relative_error(analytic[name], numeric[name]) for name in analytic}
     return GradcheckResult(errors, tolerance)

@@ -8,19 +8,31 @@ Layout of the archive:
   "loss": {"type": "SoftmaxCrossEntropy", "config": {...}} | null, "metadata": {...}}``
 * ``0.W``, ``0.b``, ``2.W``, ...: the parameters, as ``Sequential.state_dict()`` names them.
 
-Writing is atomic: a temporary file in the same folder, flushed to disk,
-then renamed over the target, so a crash never leaves a half-written model
-where a good one was. Reading uses ``allow_pickle=False`` and checks the
-description, every array's shape and dtype and that the values are finite;
-anything else is refused with a ``ValueError`` that says what is wrong.
+Writing is atomic: a temporary file ``.NAME.PID.RANDOM.tmp`` in the same
+folder, flushed to disk, then renamed over the target, so a crash (even
+``kill -9``) never leaves a half-written model where a good one was; at worst
+the temporary file stays behind. Reading uses ``allow_pickle=False``, first
+checks every entry's .npy header against its size (nothing is allocated for
+a shape the bytes do not hold, nothing holding Python objects is read), then
+the description, every array's shape and dtype and that the values are finite;
+anything else is refused with a ``ModelFileError`` (a ``ValueError``) that
+says what is wrong.
+
+Compatibility: ``load`` reads every format version up to ``FORMAT_VERSION``
+(``_upgrade`` brings older descriptions up to date) and refuses newer ones
+with "upgrade nnscratch". ``tests/data/model_format1.npz``, written by
+nnscratch 0.1.0, must load bit for bit in every later version.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import tempfile
+import secrets
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +41,11 @@ from . import __version__
 from .layers import LAYERS
 from .losses import LOSSES
 from .network import Sequential
+
+try:
+    from lzma import LZMAError
+except ImportError:  # a Python without lzma: zipfile cannot open such entries either
+    LZMAError = zipfile.BadZipFile
 
 FORMAT = "nnscratch-model"
 FORMAT_VERSION = 1
@@ -86,7 +103,10 @@ def save(model: Sequential, path, *, metadata: dict | None = None) -> Path:
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give a file name such as {path / 'model.npz'}")
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    # O_EXCL: a fresh name of our own; mode 0o666 minus the umask, like any new file
+    # (tempfile.mkstemp would make every model readable by its owner only)
+    tmp = str(folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -104,6 +124,45 @@ def _refuse(path, why: str) -> ModelFileError:
     return ModelFileError(f"{path} is not a usable nnscratch model file: {why}")
 
 
+def _check_entries(path) -> None:
+    """Read every entry's .npy header and check it against the entry's size, before loading.
+
+    Nothing is allocated or unpickled here: an entry that is not an array, holds
+    Python objects, or declares a shape its bytes do not fill (a crafted file
+    could declare terabytes) is refused by its header alone.
+    """
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if len(infos) > 10_000:
+            raise _refuse(path, f"it has {len(infos)} entries, far more than a model's")
+        for info in infos:
+            name = info.filename
+            if not name.endswith(".npy"):
+                raise _refuse(path, f"its entry {name!r} is not a NumPy array")
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise _refuse(path, f"its entry {name!r} uses .npy version {version}")
+                header = f.tell()
+            if dtype.hasobject:
+                raise _refuse(
+                    path,
+                    f"its entry {name!r} holds Python objects, which only pickle could "
+                    "load; nnscratch never unpickles",
+                )
+            size = math.prod(shape) * dtype.itemsize
+            if size != info.file_size - header:
+                raise _refuse(
+                    path,
+                    f"its entry {name!r} declares shape {shape} of {dtype} ({size} bytes) but "
+                    f"holds {info.file_size - header} bytes",
+                )
+
+
 def read_description(path) -> dict:
     """The JSON description of a model file, checked, without building the model."""
     return _read(path)[0]
@@ -116,6 +175,8 @@ def _read(path):
     if path.is_dir():
         raise _refuse(path, "it is a folder")
     try:
+        if zipfile.is_zipfile(path):
+            _check_entries(path)
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise _refuse(path, "it is a single .npy array, not an .npz archive")
@@ -126,7 +187,20 @@ def _read(path):
             arrays = {name: archive[name] for name in names}
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+    except MemoryError:
+        raise _refuse(path, "its arrays are too large to load into memory") from None
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+        NotImplementedError,  # a compression method zipfile does not know
+        RuntimeError,  # an entry flagged as encrypted
+        struct.error,
+        zlib.error,
+        LZMAError,
+    ) as exc:
         raise _refuse(path, f"it is truncated, damaged or not an .npz archive ({exc})") from None
     raw = arrays.pop(META_KEY)
     if raw.dtype != np.uint8 or raw.ndim != 1:
@@ -135,10 +209,12 @@ def _read(path):
         meta = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _refuse(path, f"its description is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _refuse(path, "its description is nested too deeply to be a model's") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _refuse(path, f"its description does not say format {FORMAT!r}")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _refuse(path, f"format_version {version!r} is not a positive integer")
     if version > FORMAT_VERSION:
         raise _refuse(
@@ -146,7 +222,22 @@ def _read(path):
             f"it uses format version {version}, newer than this nnscratch "
             f"({__version__}) reads (up to {FORMAT_VERSION}); upgrade nnscratch",
         )
-    return meta, arrays
+    return _upgrade(meta, version), arrays
+
+
+def _upgrade(meta: dict, version: int) -> dict:
+    """Bring the description of an older format version to the current one.
+
+    Version 1 is the first. Its only required fields are ``format``,
+    ``format_version`` and ``layers``; the others default to a float64 model
+    without a loss or metadata. A future version 2 adds its step here
+    (``if version < 2: ...``), so that every file ever written keeps loading.
+    """
+    meta = dict(meta)
+    meta.setdefault("dtype", "float64")
+    meta.setdefault("loss", None)
+    meta.setdefault("metadata", {})
+    return meta
 
 
 def _build(path, meta: dict, arrays: dict) -> Sequential:
@@ -200,5 +291,8 @@ def load(path) -> Sequential:
     for name, array in arrays.items():
         if not np.isfinite(array).all():
             raise _refuse(path, f"parameter {name} contains NaN or infinite values")
-    model.metadata = meta.get("metadata", {})
+    metadata = meta.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise _refuse(path, f"its metadata is a {type(metadata).__name__}, not a JSON object")
+    model.metadata = metadata
     return model

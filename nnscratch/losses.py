@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
-from ._validation import as_numeric_array, check_finite
+from ._validation import as_numeric_array, cast_finite, check_finite
 
 REDUCTIONS = ("mean", "sum")
 
@@ -34,16 +34,39 @@ class Loss:
 
     # -- the public, checked entry point
     def forward(self, output: np.ndarray, target) -> float:
-        """Loss value of ``output`` (N, K) against ``target``; keeps the gradient."""
-        output = np.asarray(output)
+        """Loss value of ``output`` (N, K) against ``target``; keeps the gradient.
+
+        Checked: ``output`` must be a finite, non-empty 2-D array of real numbers
+        (integers and bools are read as float64). The value and gradient are
+        finite, or a ValueError says the loss overflows the dtype.
+        """
+        output = as_numeric_array(output, "output")
         if output.ndim != 2:
             raise ValueError(f"output must be 2-D (N, K), got shape {output.shape}")
+        if output.shape[0] == 0 or output.shape[1] == 0:
+            raise ValueError(f"output is empty (shape {output.shape}); at least 1 x 1 is needed")
+        if output.dtype.kind != "f" or output.dtype not in (np.float32, np.float64):
+            output = cast_finite(output, np.float64, "output")
+        check_finite(output, "output")
+        self.check_output(output)
         target = self.check_target(target, output.shape[1], output.dtype)
         if len(target) != len(output):
             raise ValueError(
                 f"output has {len(output)} rows but target has {len(target)}; they must match"
             )
-        return self.compute(output, target)
+        # the kernels are exact up to the dtype's range; beyond it, refuse rather than warn
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = self.compute(output, target)
+        if not (np.isfinite(value) and np.isfinite(self._grad).all()):
+            self._grad = None
+            raise ValueError(
+                f"the loss overflows {output.dtype}: the outputs reach "
+                f"{np.abs(output).max():.3g} in magnitude; scale the outputs and targets"
+            )
+        return value
+
+    def check_output(self, output: np.ndarray) -> None:
+        """Loss-specific checks of a finite 2-D output (none by default)."""
 
     def compute(self, output: np.ndarray, target: np.ndarray) -> float:
         """Unchecked forward, for targets already prepared by ``check_target``."""
@@ -99,13 +122,15 @@ def _labels_or_distribution(target, n_classes: int, dtype) -> np.ndarray:
                     "target labels must be whole numbers 0..K-1, got non-integer values "
                     f"such as {array[array != np.round(array)][0]!r}"
                 )
-        labels = array.astype(np.intp)
-        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            bad = labels[(labels < 0) | (labels >= n_classes)][0]
+        # range first, in the labels' own dtype: 1e20 or 2**64-1 must not wrap in the cast
+        out_of_range = (array < 0) | (array >= n_classes)
+        if out_of_range.any():
+            bad = array[out_of_range][0]
             raise ValueError(
                 f"target label {bad} is out of range: the network has {n_classes} outputs, "
                 f"so labels must be in 0..{n_classes - 1}"
             )
+        labels = array.astype(np.intp)
         # One-hot rows: the kernels then need no fancy indexing per step.
         onehot = np.zeros((len(labels), n_classes), dtype=dtype)
         onehot[np.arange(len(labels)), labels] = 1
@@ -116,10 +141,10 @@ def _labels_or_distribution(target, n_classes: int, dtype) -> np.ndarray:
                 f"one-hot target has {array.shape[1]} columns but the network has "
                 f"{n_classes} outputs"
             )
-        array = array.astype(dtype)
         check_finite(array, "target")
         if array.size and (array.min() < 0 or array.max() > 1):
             raise ValueError("one-hot/probability targets must lie in [0, 1]")
+        array = array.astype(dtype)
         if array.size and not np.allclose(array.sum(axis=1), 1, atol=1e-6):
             raise ValueError("each row of a one-hot/probability target must sum to 1")
         return array
@@ -136,8 +161,8 @@ def _real_targets(target, n_outputs: int, dtype, low=None, high=None) -> np.ndar
             f"target must have shape (N, {n_outputs}) to match the network's {n_outputs} "
             f"output(s), got {array.shape}"
         )
-    array = np.ascontiguousarray(array, dtype=dtype)
     check_finite(array, "target")
+    array = cast_finite(array, dtype, "target")
     if array.size and low is not None and (array.min() < low or array.max() > high):
         raise ValueError(
             f"targets must lie in [{low}, {high}], got values in [{array.min()!r}, {array.max()!r}]"
@@ -175,6 +200,14 @@ class CrossEntropy(SoftmaxCrossEntropy):
     """
 
     kernel = staticmethod(F.cross_entropy)
+
+    def check_output(self, output):
+        if output.min() < 0 or output.max() > 1:
+            raise ValueError(
+                "CrossEntropy takes probabilities in [0, 1] (e.g. a Softmax layer's output), "
+                f"got values in [{output.min():.3g}, {output.max():.3g}]; for logits use "
+                "SoftmaxCrossEntropy"
+            )
 
     def transform(self, output):
         return output

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import layers as L
-from ._validation import check_dtype, check_number, check_positive_int, check_rng, check_X
+from ._validation import (
+    check_dtype,
+    check_number,
+    check_output_finite,
+    check_positive_int,
+    check_rng,
+    check_X,
+)
 from .losses import Loss
 
 
@@ -55,6 +62,8 @@ class Sequential:
         self.n_out = width
         self.dtype = dense[0].dtype
         self.stop_training = False
+        # set by fit when the loss became NaN or infinite (the reason); None otherwise
+        self.diverged: str | None = None
         self.metadata: dict = {}
         self._pack()
 
@@ -163,8 +172,22 @@ class Sequential:
         return self.loss
 
     def decision_function(self, X) -> np.ndarray:
-        """Raw network output (logits) for X (N, n_in)."""
-        return self.forward(self._check_input(X))
+        """Raw network output (logits) for X (N, n_in): finite, or a ValueError.
+
+        Finite inputs can overflow on the way (1e300 times a weight); the rows
+        whose output is NaN or infinite are then named in a ValueError instead
+        of being returned, and NumPy's overflow warnings are not shown.
+        """
+        X = self._check_input(X)
+        if not np.isfinite(self.flat_params).all():
+            raise ValueError(
+                "the model's weights contain NaN or infinite values; retrain it (a smaller "
+                "learning rate) or load a saved copy"
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            output = self.forward(X)
+        check_output_finite(output, X)
+        return output
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (the loss's link applied to the logits)."""
