@@ -9,14 +9,14 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,onnx,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[test,onnx,dask,fast]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/nnscratch demo --overwrite
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check nnscratch tests examples benchmarks
+	$(BIN)/python -m ruff check nnscratch tests examples benchmarks tools
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -29,8 +29,8 @@ playground: $(STAMP)
 	$(BIN)/nnscratch playground
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check nnscratch tests examples benchmarks
-	$(BIN)/python -m ruff format --check nnscratch tests examples benchmarks
+	$(BIN)/python -m ruff check nnscratch tests examples benchmarks tools
+	$(BIN)/python -m ruff format --check nnscratch tests examples benchmarks tools
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,246 @@
+"""The optional compiled path (nnscratch.compiled) agrees with the NumPy fit."""
+
+import copy
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import nnscratch as nn
+from nnscratch.optimizers import Schedule
+
+pytest.importorskip("numba")
+from nnscratch import compiled  # noqa: E402
+
+
+def fit_with(engine, model, loss, optimizer, X, y, **kwargs):
+    """nn.fit with the NumPy epoch or the compiled one."""
+    return nn.fit(model, loss, optimizer, X, y, engine=engine, **kwargs)
+
+
+def both(model, loss, optimizer, X, y, **kwargs):
+    runs = {}
+    for engine in ("numpy", "numba"):
+        m, lo, opt = copy.deepcopy((model, loss, optimizer))
+        history = fit_with(engine, m, lo, opt, X, y, **kwargs)
+        runs[engine] = (m, opt, history)
+    return runs["numpy"], runs["numba"]
+
+
+def close(actual, expected, rtol):
+    """Norm-wise relative agreement: max |a - e| <= rtol * max |e|."""
+    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
+    assert actual.shape == expected.shape
+    scale = max(np.abs(expected).max(), 1e-300)
+    assert np.abs(actual - expected).max() <= rtol * scale, np.abs(actual - expected).max() / scale
+
+
+def assert_agree(reference, candidate, rtol):
+    (m0, opt0, h0), (m1, opt1, h1) = reference, candidate
+    close(m1.flat_params, m0.flat_params, rtol)
+    assert h1.epoch == h0.epoch and set(h1.keys()) == set(h0.keys())
+    for key in h0.keys():
+        close(h1[key], h0[key], rtol)
+    assert opt1.t == opt0.t
+    for key, value in opt0.state[0].items():
+        if key in ("v", "m"):
+            close(opt1.state[0][key], value, rtol * 10)
+    assert h1.diverged == h0.diverged and h1.stop_reason == h0.stop_reason
+
+
+@pytest.fixture(scope="module")
+def moons():
+    from nnscratch.datasets import make_moons
+
+    np.random.seed(0)
+    return make_moons(200, noise=0.2)
+
+
+def test_seed001_full_run_matches_numpy_and_the_oracle(moons):
+    X, y = moons
+    model = nn.build_mlp(2, [8], 2, activation="tanh", l2=0.01, rng=0)
+    reference, candidate = both(
+        model, nn.SoftmaxCrossEntropy("sum"), nn.SGD(0.01), X, y, epochs=20000
+    )
+    assert_agree(reference, candidate, 1e-12)
+    final = nn.evaluate(candidate[0], nn.SoftmaxCrossEntropy("sum"), X, y)
+    assert abs(final["loss"] / len(X) - 0.030485996193583775) <= 1e-10 * 0.030485996193583775
+    assert final["accuracy"] == 0.99
+
+
+ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu", "identity"]
+# learning rates in a stable regime: a chaotic run amplifies rounding differences
+OPTIMIZERS = {
+    "sgd": lambda scale: nn.SGD(0.05 * scale),
+    "momentum": lambda scale: nn.SGD(0.05 * scale, momentum=0.9),
+    "nesterov": lambda scale: nn.SGD(0.05 * scale, momentum=0.9, nesterov=True),
+    "adam": lambda scale: nn.Adam(0.01),
+}
+
+
+def problem(kind, dtype, seed=0, n=37, n_in=3, n_out=3):
+    """Data and a loss for a classifier (softmax/BCE) or a regression (MSE)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_in))
+    if kind == "softmax":
+        return X, rng.integers(0, n_out, n), nn.SoftmaxCrossEntropy("mean")
+    if kind == "bce":
+        return X, (rng.random((n, n_out)) > 0.5).astype(float), nn.SigmoidBinaryCrossEntropy("sum")
+    return X, rng.standard_normal((n, n_out)), nn.MSE("mean")
+
+
+def scale(loss):
+    """A summed loss over a batch of 8 takes a step 8 times longer: shorten it."""
+    return 1 / 8 if loss.reduction == "sum" else 1.0
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("kind", ["softmax", "bce", "mse"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_minibatch_runs_agree_float64(activation, kind, optimizer):
+    X, y, loss = problem(kind, np.float64)
+    model = nn.build_mlp(3, [6, 5], 3, activation=activation, l2=0.003, rng=1)
+    reference, candidate = both(
+        model, loss, OPTIMIZERS[optimizer](scale(loss)), X, y, epochs=50, batch_size=8, rng=3
+    )
+    assert_agree(reference, candidate, 1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("kind", ["softmax", "bce", "mse"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_minibatch_runs_agree_float32(activation, kind, optimizer):
+    X, y, loss = problem(kind, np.float32)
+    model = nn.build_mlp(3, [6, 5], 3, activation=activation, l2=0.003, rng=1, dtype=np.float32)
+    reference, candidate = both(
+        model, loss, OPTIMIZERS[optimizer](scale(loss)), X, y, epochs=20, batch_size=8, rng=3
+    )
+    assert candidate[0].flat_params.dtype == np.float32
+    assert all(a.dtype == np.float32 for a in candidate[1].state[0].values())
+    assert_agree(reference, candidate, 1e-5)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_full_batch_sum_and_mean_and_a_schedule(moons, reduction):
+    X, y = moons
+    model = nn.build_mlp(2, [4], 2, activation="tanh", l2=0.01, rng=0)
+    optimizer = nn.SGD(nn.ExponentialDecay(0.05, 0.99), momentum=0.5)
+    reference, candidate = both(
+        model,
+        nn.SoftmaxCrossEntropy(reduction),
+        optimizer,
+        X,
+        y,
+        epochs=100,
+        validation_split=0.25,
+    )
+    assert_agree(reference, candidate, 1e-12)
+    assert "val_loss" in candidate[2].keys()
+
+
+def test_unusual_layer_orders(moons):
+    """An activation first, two in a row, Identity, an activation after the last Dense."""
+    X, y = moons
+    model = nn.Sequential(
+        nn.Tanh(),
+        nn.Dense(2, 5, l2=0.01, rng=0),
+        nn.LeakyReLU(0.1),
+        nn.Sigmoid(),
+        nn.Identity(),
+        nn.Dense(5, 2, rng=1),
+        nn.Tanh(),
+    )
+    reference, candidate = both(
+        model,
+        nn.MSE("sum"),
+        nn.SGD(0.005, momentum=0.5),
+        X,
+        np.eye(2)[y],
+        epochs=50,
+        batch_size=50,
+        rng=0,
+    )
+    assert_agree(reference, candidate, 1e-12)
+
+
+def test_mixing_engines_between_epochs(moons):
+    X, y = moons
+    model = nn.build_mlp(2, [5, 4], 2, activation="relu", rng=2)
+    loss, optimizer = nn.SoftmaxCrossEntropy(), nn.Adam(0.01)
+    ref = copy.deepcopy((model, loss, optimizer))
+    fit_with("numpy", *ref, X, y, epochs=30, batch_size=32, rng=np.random.RandomState(5))
+    rng = np.random.RandomState(5)
+    for engine in ("numpy", "numba", "numpy"):
+        fit_with(engine, model, loss, optimizer, X, y, epochs=10, batch_size=32, rng=rng)
+    close(model.flat_params, ref[0].flat_params, 1e-12)
+    assert optimizer.t == ref[2].t
+    for key in ("m", "v"):
+        close(optimizer.state[0][key], ref[2].state[0][key], 1e-11)
+
+
+class Growing(Schedule):
+    """lr(t) = 0.01 · 1.5^t: training must blow up after a while."""
+
+    def __call__(self, t):
+        return 0.01 * 1.5**t
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_divergence_stops_at_the_same_step_with_the_same_weights(moons, batch_size):
+    X, y = moons
+    X = X * 30.0
+    model = nn.build_mlp(2, [6], 2, activation="relu", rng=0)
+    optimizer = nn.SGD(Growing())  # the step grows until the loss overflows
+    with pytest.warns(nn.DivergenceWarning):
+        reference, candidate = both(
+            model,
+            nn.MSE("sum"),
+            optimizer,
+            X,
+            np.eye(2)[y],
+            epochs=200,
+            batch_size=batch_size,
+            rng=0,
+        )
+    (m0, opt0, h0), (m1, opt1, h1) = reference, candidate
+    assert h0.diverged and h1.diverged
+    assert h1.stop_reason == h0.stop_reason and len(h1) == len(h0)
+    assert opt1.t == opt0.t
+    assert np.isfinite(m1.flat_params).all()
+    close(m1.flat_params, m0.flat_params, 1e-12)
+
+
+def test_unsupported_combinations_fall_back_to_numpy(moons):
+    X, y = moons
+    plain = nn.build_mlp(2, [4], 2, rng=0)
+    dropout = nn.build_mlp(2, [4], 2, dropout=0.2, rng=0)
+    assert compiled.unsupported_reason(plain, nn.SoftmaxCrossEntropy(), nn.SGD(0.1)) is None
+    assert "Dropout" in compiled.unsupported_reason(dropout, nn.SoftmaxCrossEntropy(), nn.SGD())
+    assert "CrossEntropy" in compiled.unsupported_reason(plain, nn.CrossEntropy(), nn.SGD())
+    assert "RMSProp" in compiled.unsupported_reason(plain, nn.MSE(), nn.RMSProp())
+    runner = compiled.make_epoch_runner(
+        plain, nn.SoftmaxCrossEntropy(), nn.RMSProp(), batch_size=200, n_samples=200
+    )
+    assert runner is None
+    # asked for explicitly, the compiled engine refuses what it cannot run, naming why
+    with pytest.raises(ValueError, match="RMSProp"):
+        nn.fit(plain, nn.MSE(), nn.RMSProp(0.01), X, np.eye(2)[y], epochs=5, engine="numba")
+    with pytest.raises(ValueError, match="engine"):
+        nn.fit(plain, nn.MSE(), nn.SGD(0.01), X, np.eye(2)[y], epochs=5, engine="cuda")
+
+
+def test_runner_api(moons):
+    X, y = moons
+    model = nn.build_mlp(2, [3], 2, activation="tanh", l2=0.01, rng=0)
+    loss, optimizer = nn.SoftmaxCrossEntropy("sum"), nn.SGD(0.01)
+    runner = compiled.make_epoch_runner(model, loss, optimizer, batch_size=200, n_samples=200)
+    checkpoint = model.flat_params.copy()
+    logs, diverged = runner(X, loss.check_target(y, 2), None, checkpoint)
+    assert diverged is None and optimizer.t == 1 and runner.last_step == 1
+    assert set(logs) == {"loss", "data_loss", "penalty", "accuracy"}
+
+
+def test_import_nnscratch_does_not_import_numba():
+    code = "import sys, nnscratch; assert 'numba' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
