@@ -236,14 +236,9 @@ def _prepare_output(folder, names, overwrite: bool, create: bool = True) -> Path
 
 def _write_text(path: Path, text: str) -> Path:
     """Write ``text`` atomically (temporary file in the same folder, then rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    from nnscratch._files import write_text
+
+    return write_text(path, text)
 
 
 def _progress(args, **kwargs):

@@ -53,8 +53,6 @@ never at ``import nnscratch``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +60,7 @@ import numpy as np
 from . import __version__
 from . import layers as L
 from . import losses as losses_module
+from ._files import write_bytes
 from .network import Sequential
 
 __all__ = ["to_onnx", "to_onnx_model", "check_onnx", "DEFAULT_OPSET", "INPUT_NAME"]
@@ -233,24 +232,7 @@ def to_onnx(model, path, *, opset: int = DEFAULT_OPSET) -> Path:
     then rename), as ``nnscratch.save`` does.
     """
     data = to_onnx_model(model, opset=opset).SerializeToString()
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder; give a file name such as {path / 'model.onnx'}")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"no folder {folder} to write {path.name} into")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_bytes(path, data)
 
 
 def reference_output(model, X: np.ndarray) -> np.ndarray:

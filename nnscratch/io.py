@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import secrets
 import struct
 import zipfile
 import zlib
@@ -38,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._files import atomic_path
 from .layers import LAYERS
 from .losses import LOSSES
 from .network import Sequential
@@ -102,21 +101,8 @@ def save(model: Sequential, path, *, metadata: dict | None = None) -> Path:
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give a file name such as {path / 'model.npz'}")
-    folder = path.parent if str(path.parent) else Path(".")
-    # O_EXCL: a fresh name of our own; mode 0o666 minus the umask, like any new file
-    # (tempfile.mkstemp would make every model readable by its owner only)
-    tmp = str(folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)  # to a file object: np.savez would add ".npz" to a name
     return path
 
 

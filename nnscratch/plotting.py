@@ -23,8 +23,6 @@ What is here:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from matplotlib.colors import LinearSegmentedColormap, ListedColormap, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ._files import atomic_path
 from ._validation import check_positive_int, check_X
 from .callbacks import Callback
 
@@ -71,19 +70,9 @@ def new_axes(figsize=(6.4, 5.2)):
 
 def save_figure(fig, path, dpi: int = 120) -> Path:
     """Write ``fig`` to ``path`` atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a picture is for everyone to read
+    with atomic_path(path, make_folder=True) as tmp:
         fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return Path(path)
 
 
 # ---------------------------------------------------------------- small helpers
@@ -720,38 +709,27 @@ class BoundaryRecorder(Callback):
 
         if not self.frames:
             raise RuntimeError("nothing recorded yet: pass the recorder to fit(callbacks=[...])")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         fig = Figure(figsize=figsize, layout="constrained")
         ax = fig.subplots()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gif", dir=path.parent)
-        os.close(fd)
-        os.chmod(tmp, 0o644)
         writer = PillowWriter(fps=fps)
-        try:
-            with writer.saving(fig, tmp, dpi):
-                for epoch, proba, logs in self.frames:
-                    ax.clear()
-                    text = f"epoch {epoch}"
-                    if "loss" in logs:
-                        text += f"   loss {logs['loss']:.4f}"
-                    if "accuracy" in logs:
-                        text += f"   accuracy {logs['accuracy']:.3f}"
-                    _draw_regions(ax, self.xx, self.yy, proba, colorbar=False)
-                    _scatter(ax, self.X, self.y)
-                    ax.set_xlim(self.xx.min(), self.xx.max())
-                    ax.set_ylim(self.yy.min(), self.yy.max())
-                    ax.set_xlabel("$x_1$")
-                    ax.set_ylabel("$x_2$")
-                    ax.set_title(text)
-                    ax.title.set_fontsize("medium")
-                    writer.grab_frame()
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        with atomic_path(path, make_folder=True) as tmp, writer.saving(fig, tmp, dpi):
+            for epoch, proba, logs in self.frames:
+                ax.clear()
+                text = f"epoch {epoch}"
+                if "loss" in logs:
+                    text += f"   loss {logs['loss']:.4f}"
+                if "accuracy" in logs:
+                    text += f"   accuracy {logs['accuracy']:.3f}"
+                _draw_regions(ax, self.xx, self.yy, proba, colorbar=False)
+                _scatter(ax, self.X, self.y)
+                ax.set_xlim(self.xx.min(), self.xx.max())
+                ax.set_ylim(self.yy.min(), self.yy.max())
+                ax.set_xlabel("$x_1$")
+                ax.set_ylabel("$x_2$")
+                ax.set_title(text)
+                ax.title.set_fontsize("medium")
+                writer.grab_frame()
+        return Path(path)
 
 
 def animate_training(
