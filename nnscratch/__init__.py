@@ -43,7 +43,6 @@ from .optimizers import (  # noqa: E402
     Schedule,
     StepDecay,
 )
-from .sweep import SweepResult, sweep  # noqa: E402
 from .training import DivergenceWarning, History, evaluate, fit, train_step  # noqa: E402
 
 __all__ = [
@@ -64,15 +63,20 @@ __all__ = [
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckResult",
     "accuracy", "confusion_matrix", "log_loss", "r2_score",
     "save", "load", "ModelFileError",
-    # experiments
-    "sweep", "SweepResult",
+
 ]  # fmt: skip
 
-_LAZY = {"MLPClassifier": "estimators", "MLPRegressor": "estimators"}
+# Edges load on first use, so ``import nnscratch`` stays NumPy-only and fast.
+_LAZY = {
+    "MLPClassifier": "estimators",
+    "MLPRegressor": "estimators",
+    "sweep": "sweeps",
+    "SweepResult": "sweeps",
+}
 
 
 def __getattr__(name: str):
-    """Load the scikit-learn estimators on first use: ``import nnscratch`` stays NumPy-only."""
+    """Load the estimators and ``sweep`` on first use."""
     if name in _LAZY:
         from importlib import import_module
 

@@ -161,7 +161,7 @@ def _value(name: str, text: str):
 
 def _values(name: str, text: str):
     """The values of NAME=... : a comma list, or loguniform:LOW:HIGH / uniform:LOW:HIGH."""
-    from nnscratch.sweep import DEFAULTS, LogUniform, Uniform
+    from nnscratch.sweeps import DEFAULTS, LogUniform, Uniform
 
     if name not in DEFAULTS:
         raise ValueError(f"unknown setting {name!r}; known: {', '.join(DEFAULTS)}")
@@ -196,7 +196,7 @@ def _assignments(items: list[str], what: str) -> dict:
 
 def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
     """``nnscratch sweep NAME=V1,V2 ... [--search random --n-iter N] [--jobs N | --scheduler ADDR]``."""
-    from nnscratch.sweep import DATASETS
+    from nnscratch.sweeps import DATASETS
 
     parser = subparsers.add_parser(
         "sweep",
@@ -269,7 +269,7 @@ def _describe(row: dict, varied: list[str]) -> str:
 
 
 def _run_sweep(args) -> int:
-    from nnscratch.sweep import sweep
+    from nnscratch.sweeps import sweep
 
     existing = [
         n for n in ("sweep.csv", "sweep.json", "sweep.png") if (Path(args.output) / n).exists()

@@ -270,7 +270,7 @@ def test_missing_onnx_is_explained(monkeypatch):
 
 def test_import_does_not_load_onnx():
     code = (
-        "import sys, nnscratch.export, nnscratch.sweep, nnscratch._cli_extra; "
+        "import sys, nnscratch.export, nnscratch.sweeps, nnscratch._cli_extra; "
         "heavy = ('onnx', 'onnxruntime', 'joblib', 'dask', 'distributed', 'sklearn', "
         "'matplotlib', 'scipy'); print([m for m in heavy if m in sys.modules])"
     )

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnscratch.sweep import (
+from nnscratch.sweeps import (
     DATASETS,
     DEFAULTS,
     LogUniform,

@@ -1,7 +1,7 @@
 """Sweeps: many training runs over a grid or a random search, in parallel, on one machine
 or on a Dask cluster, collected into one table.
 
->>> from nnscratch.sweep import sweep
+>>> from nnscratch.sweeps import sweep
 >>> result = sweep({"hidden_sizes": [1, 2, 3, 4, 5, 20, 50], "lr": [0.01, 0.1]},
 ...                data="moons", epochs=500, n_jobs=-1)
 >>> result.to_csv("sweep.csv"); result.to_json("sweep.json")
