@@ -1,6 +1,9 @@
 """The contestants: one object per (implementation, workload, dtype), each with ``run(epochs)``.
 
 * ``nnscratch``  -- ``nn.fit`` through the public API, ``epochs`` epochs per call.
+* ``nnscratch_numba`` -- the same ``nn.fit`` call with ``engine="numba"`` (the optional
+                    compiled epochs of ``nnscratch.compiled``), JIT warmed up before
+                    timing. Absent when numba is missing or the model is unsupported.
 * ``loop``       -- the minimal hand-written NumPy loop (Denny Britz's tutorial style,
                     verbatim ``delta3[range(n), y] -= 1``), generalized to the depth,
                     activation and batching of the workload. It computes no loss value.
@@ -77,6 +80,8 @@ class NnscratchFit(Contestant):
         self.history = None
         self.diverged = False
 
+    engine = "numpy"
+
     def run(self, epochs: int, callbacks=()) -> None:
         w = self.workload
         self.history = self.nn.fit(
@@ -90,11 +95,59 @@ class NnscratchFit(Contestant):
             shuffle=w.shuffle,
             rng=self.rng,
             callbacks=list(callbacks),
+            engine=self.engine,
         )
         self.diverged = self.diverged or self.history.diverged
 
     def weights(self):
         return [(d.W.copy(), d.b.copy()) for d in self.dense]
+
+
+def numba_unavailable(workload: Workload, dtype=np.float64) -> str | None:
+    """Why ``engine="numba"`` cannot run this workload (None: it can)."""
+    from nnscratch import compiled
+
+    if not compiled.available():
+        return "numba is not installed"
+    import nnscratch as nn
+
+    model = nn.build_mlp(
+        workload.sizes[0],
+        list(workload.hidden),
+        workload.sizes[-1],
+        activation=workload.activation,
+        l2=workload.l2,
+        rng=0,
+        dtype=dtype,
+    )
+    return compiled.unsupported_reason(
+        model, nn.SoftmaxCrossEntropy(reduction=workload.reduction), nn.SGD(workload.lr)
+    )
+
+
+class NnscratchNumba(NnscratchFit):
+    """``nn.fit(..., engine="numba")``: the same call as ``NnscratchFit``, compiled epochs.
+
+    numba compiles its kernels on the first ``fit`` of a dtype (~10 s); ``warm=True``
+    (the default) trains a throw-away copy of the model for one epoch on the same
+    data first, so timing starts with a warm JIT and the timed model still starts
+    from the common weights.
+    """
+
+    name = "nnscratch_numba"
+    engine = "numba"
+
+    def __init__(self, workload, X, y, params, warm: bool = True) -> None:
+        super().__init__(workload, X, y, params)
+        from nnscratch import compiled
+
+        reason = compiled.unsupported_reason(self.model, self.loss, self.optimizer)
+        if reason is not None:
+            raise ValueError(f"engine='numba' cannot run {workload.key}: {reason}")
+        if warm:
+            scratch = NnscratchFit(workload, X, y, params)
+            scratch.engine = "numba"
+            scratch.run(1)
 
 
 # ---------------------------------------------------------------- the hand-written loop
@@ -424,11 +477,22 @@ def make_contestants(
     threads: int | None = None,
 ) -> dict[str, Contestant]:
     """Every available contestant for one workload and dtype, in table order."""
-    wanted = names or ["nnscratch", "loop", "loop_arange", "matmul", "sklearn", "torch"]
+    wanted = names or [
+        "nnscratch",
+        "nnscratch_numba",
+        "loop",
+        "loop_arange",
+        "matmul",
+        "sklearn",
+        "torch",
+    ]
     out: dict[str, Contestant] = {}
     for name in wanted:
         if name == "nnscratch":
             out[name] = NnscratchFit(workload, X, y, params)
+        elif name == "nnscratch_numba":
+            if numba_unavailable(workload, X.dtype) is None:
+                out[name] = NnscratchNumba(workload, X, y, params)
         elif name == "loop":
             out[name] = ReferenceLoop(workload, X, y, params)
         elif name == "loop_arange":

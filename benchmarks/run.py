@@ -1,14 +1,17 @@
 """Run the benchmarks of issue "4/7 Speed" and print the table.
 
     python benchmarks/run.py                 # the full run (~10 min on 2 cores), writes results.json
-    python benchmarks/run.py --smoke         # every workload and contestant for 2-3 steps (CI)
+    python benchmarks/run.py --smoke         # every workload and contestant for 2-3 steps (CI);
+                                             # no numba engine unless --with-numba (JIT ~10 s)
     python benchmarks/run.py --markdown      # also print the table for docs/benchmarks.md
     python benchmarks/run.py --from-json benchmarks/results.json --update-docs
                                              # regenerate docs/benchmarks.md without measuring
 
 Every ratio is nnscratch's time divided by the contestant's (below 1: nnscratch
 is faster), the median of the ratios of samples taken in the same round, with
-the interquartile range of those ratios in brackets. See benchmarks/README.md.
+the interquartile range of those ratios in brackets. Both engines of ``nn.fit``
+are measured (``engine="numpy"``, the default, and ``engine="numba"`` when numba
+is installed) and get their own rows and targets. See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -27,7 +30,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import numpy as np  # noqa: E402
 
 from benchmarks import measure  # noqa: E402
-from benchmarks.contestants import make_contestants, torch_available  # noqa: E402
+from benchmarks.contestants import (  # noqa: E402
+    make_contestants,
+    numba_unavailable,
+    torch_available,
+)
 from benchmarks.workloads import WORKLOADS, initial_params, load_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +42,14 @@ RESULTS = ROOT / "benchmarks" / "results.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
-FIT_CALLS = ("nnscratch", "sklearn")
-CONTESTANTS = ["nnscratch", "loop", "loop_arange", "matmul", "sklearn", "torch"]
+FIT_CALLS = ("nnscratch", "nnscratch_numba", "sklearn")
+CONTESTANTS = ["nnscratch", "nnscratch_numba", "loop", "loop_arange", "matmul", "sklearn", "torch"]
+# The two engines of nn.fit; every other contestant is compared with each of them.
+ENGINES = {"numpy": "nnscratch", "numba": "nnscratch_numba"}
+RATIO_KEYS = {"numpy": "ratio", "numba": "ratio_numba"}
 LABELS = {
     "nnscratch": "nnscratch fit",
+    "nnscratch_numba": "nnscratch fit, engine=numba",
     "loop": "hand-written loop",
     "loop_arange": "loop, np.arange rows",
     "matmul": "matrix products only",
@@ -92,7 +103,6 @@ def bench_workload(workload, dtype, *, smoke: bool, names, threads, rounds_scale
                 epochs[name] = epochs["nnscratch"]
         rounds, warmup = max(3, round(LIGHT["rounds"] * rounds_scale)), 0
     samples = measure.time_interleaved(contestants, epochs, rounds, warmup=warmup)
-    base = samples["nnscratch"]
     result = {
         "workload": key,
         "title": w.title,
@@ -108,15 +118,29 @@ def bench_workload(workload, dtype, *, smoke: bool, names, threads, rounds_scale
         "samples_s": samples,
         "diverged": bool(contestants["nnscratch"].diverged),
     }
+    if "nnscratch_numba" in names:
+        result["ratio_numba"] = {}
+        result["numba_unavailable"] = (
+            None if "nnscratch_numba" in contestants else numba_unavailable(w, dtype)
+        )
+        if "nnscratch_numba" in contestants:
+            result["diverged_numba"] = bool(contestants["nnscratch_numba"].diverged)
+
+    def paired(a: str, b: str) -> dict:  # a's per-epoch time / b's, sample by sample (same round)
+        ka, kb = epochs[a], epochs[b]
+        return measure.summary([(x / ka) / (z / kb) for x, z in zip(samples[a], samples[b])])
+
     for name, values in samples.items():
         k = epochs[name]
         result["per_epoch_s"][name] = measure.summary([v / k for v in values])
         result["per_step_s"][name] = measure.summary([v / (k * steps) for v in values])
-        if name != "nnscratch":
-            ratios = [
-                (a / epochs["nnscratch"]) / (b / k) for a, b in zip(base, values)
-            ]  # per-epoch times of the same round
-            result["ratio"][name] = measure.summary(ratios)
+        if name in ENGINES.values():
+            continue
+        for engine, base in ENGINES.items():
+            if base in samples:
+                result[RATIO_KEYS[engine]][name] = paired(base, name)
+    if "nnscratch_numba" in samples:
+        result["numba_over_numpy"] = paired("nnscratch_numba", "nnscratch")
     return result
 
 
@@ -165,17 +189,29 @@ def run(
     extras: bool = True,
     threads: int | None = None,
     rounds_scale: float = 1.0,
+    numba: bool | None = None,
     log=print,
 ) -> dict:
     """Measure everything; returns the results dictionary (what results.json holds).
 
     ``keys``: workload keys or ``Workload`` objects (default: W1-W5).
+    ``numba``: also time ``nn.fit(engine="numba")`` (default: in full runs only; its
+    JIT compilation takes ~10 s per dtype, too long for a smoke run).
     """
     keys = list(keys or WORKLOADS)
-    names = list(names or CONTESTANTS)
+    if names is None:
+        names = list(CONTESTANTS)
+        if numba is False or (numba is None and smoke):
+            names.remove("nnscratch_numba")
+    names = list(names)
     if "torch" in names and not torch_available():
         names.remove("torch")
         log("PyTorch is not installed: the torch column is skipped")
+    if "nnscratch_numba" in names:
+        from nnscratch import compiled
+
+        if not compiled.available():
+            log("numba is not installed: the engine=numba rows are skipped (–)")
     threads = threads or measure.blas_threads()
     limiter = contextlib.nullcontext()
     if threads:
@@ -196,12 +232,20 @@ def run(
                     rounds_scale=rounds_scale,
                 )  # fmt: skip
                 results["workloads"].append(row)
-                log(
+                line = (
                     f"{row['workload']} {row['dtype']}: nnscratch "
                     f"{_us(row['per_step_s']['nnscratch']['median'])}/step, "
                     + ", ".join(f"/{k} {v['median']:.2f}" for k, v in row["ratio"].items())
-                    + f"   ({time.perf_counter() - t0:.0f} s)"
                 )
+                if row.get("ratio_numba"):
+                    line += (
+                        f"; engine=numba {_us(row['per_step_s']['nnscratch_numba']['median'])}"
+                        "/step, "
+                        + ", ".join(
+                            f"/{k} {v['median']:.2f}" for k, v in row["ratio_numba"].items()
+                        )
+                    )
+                log(line + f"   ({time.perf_counter() - t0:.0f} s)")
         if extras:
             results["import"] = measure.import_time(1 if smoke else 11)
             log(f"import: {results['import']['nnscratch_extra_s']['median']:.3f} s over numpy")
@@ -223,32 +267,33 @@ def run(
 def targets(results: dict) -> list[dict]:
     """Every target of the issue with its measured value and pass/fail."""
     out = []
-    for row in results.get("workloads", []):
-        key, dtype = row["workload"], row["dtype"]
-        for name, ratio in row["ratio"].items():
-            limit = LIMITS.get((key, name))
-            if name in ("sklearn", "torch"):
-                limit = 1.0
-            if limit is None:
-                continue
-            out.append(
-                {
-                    "what": f"{key} {dtype}: nnscratch / {name}",
-                    "value": ratio["median"],
-                    "limit": limit,
-                    "strict": name in ("sklearn", "torch"),
-                    "pass": ratio["median"] < limit
-                    if name in ("sklearn", "torch")
-                    else ratio["median"] <= limit,
-                    "within_noise": ratio["q1"] <= limit <= ratio["q3"],
-                }
-            )
+    for engine, ratio_key in RATIO_KEYS.items():
+        for row in results.get("workloads", []):
+            key, dtype = row["workload"], row["dtype"]
+            for name, ratio in (row.get(ratio_key) or {}).items():
+                limit = _limit(key, name)
+                if limit is None:
+                    continue
+                strict = name in ("sklearn", "torch")
+                who = "nnscratch" if engine == "numpy" else "nnscratch engine=numba"
+                out.append(
+                    {
+                        "what": f"{key} {dtype}: {who} / {name}",
+                        "engine": engine,
+                        "value": ratio["median"],
+                        "limit": limit,
+                        "strict": strict,
+                        "pass": ratio["median"] < limit if strict else ratio["median"] <= limit,
+                        "within_noise": ratio["q1"] <= limit <= ratio["q3"],
+                    }
+                )
     for row in results.get("memory", []):
         if row["full_batch"]:
             worst = max(row["peak_per_epoch_bytes"], row["retained_per_epoch_bytes"])
             out.append(
                 {
                     "what": f"{row['workload']} {row['dtype']}: bytes allocated per full-batch step",
+                    "engine": "numpy",
                     "value": worst,
                     "limit": NO_ARRAYS_BYTES,
                     "strict": False,
@@ -260,6 +305,7 @@ def targets(results: dict) -> list[dict]:
         out.append(
             {
                 "what": "import nnscratch after numpy (s)",
+                "engine": "any",
                 "value": value,
                 "limit": IMPORT_LIMIT_S,
                 "strict": False,
@@ -271,6 +317,7 @@ def targets(results: dict) -> list[dict]:
         out.append(
             {
                 "what": "make demo wall time (s)",
+                "engine": "any",
                 "value": value,
                 "limit": DEMO_LIMIT_S,
                 "strict": False,
@@ -278,6 +325,24 @@ def targets(results: dict) -> list[dict]:
             }
         )
     return out
+
+
+def _limit(key: str, name: str) -> float | None:
+    """The issue's limit on nnscratch / ``name`` for workload ``key`` (None: no target)."""
+    if name in ("sklearn", "torch"):
+        return 1.0
+    return LIMITS.get((key, name))
+
+
+def target_summary(checks: list[dict]) -> str:
+    """ "a of b pass with engine=numpy; ..." -- each engine counted on its own."""
+    parts = []
+    for engine, label in (("numpy", "engine=numpy"), ("numba", "engine=numba"),
+                          ("any", "engine-independent")):  # fmt: skip
+        group = [t for t in checks if t.get("engine", "numpy") == engine]
+        if group:
+            parts.append(f"{sum(t['pass'] for t in group)} of {len(group)} {label}")
+    return "Targets passed: " + "; ".join(parts) + "."
 
 
 # ---------------------------------------------------------------- tables
@@ -298,13 +363,13 @@ def _r(x: float) -> str:
     return f"{x:.3g}" if x >= 0.1 else f"{x:.2g}"
 
 
-def _ratio_cell(row: dict, name: str, mark: bool) -> str:
-    ratio = row["ratio"].get(name)
+def _ratio_cell(row: dict, name: str, mark: bool, ratio_key: str = "ratio") -> str:
+    ratio = (row.get(ratio_key) or {}).get(name)
     if ratio is None:
         return "–"
     text = f"{_r(ratio['median'])} ({_r(ratio['q1'])}–{_r(ratio['q3'])})"
     if mark:
-        limit = 1.0 if name in ("sklearn", "torch") else LIMITS.get((row["workload"], name))
+        limit = _limit(row["workload"], name)
         if limit is not None:
             ok = ratio["median"] < limit if limit == 1.0 else ratio["median"] <= limit
             text += (
@@ -331,7 +396,8 @@ def render(results: dict, markdown: bool = False) -> str:
     present = [
         n for n in CONTESTANTS if any(n in r["per_step_s"] for r in results.get("workloads", []))
     ]
-    others = [n for n in present if n != "nnscratch"]
+    others = [n for n in present if n not in ENGINES.values()]
+    with_numba = any("ratio_numba" in r for r in results.get("workloads", []))
     lines: list[str] = []
     m = results.get("machine", {})
     blas = m.get("numpy_blas") or {}
@@ -346,14 +412,32 @@ def render(results: dict, markdown: bool = False) -> str:
         "median of paired rounds, IQR in brackets"
     )
     lines.append("")
-    header = ["workload", "dtype", "nnscratch per step (IQR)"] + [f"÷ {n}" for n in others]
+    header = ["workload", "dtype", "engine", "nnscratch per step (IQR)"]
+    header += [f"÷ {n}" for n in others]
+    if with_numba:
+        header.append("÷ engine=numpy")
     rows = []
     for r in results.get("workloads", []):
-        nn_t = r["per_step_s"]["nnscratch"]
-        cell = f"{_us(nn_t['median'])} ({_us(nn_t['iqr'])})"
-        if r.get("diverged"):
-            cell += " DIVERGED"
-        rows.append([r["workload"], r["dtype"], cell] + [_ratio_cell(r, n, True) for n in others])
+        for engine, base in ENGINES.items():
+            if engine == "numba" and "ratio_numba" not in r:
+                continue
+            nn_t = r["per_step_s"].get(base)
+            if nn_t is None:
+                reason = r.get("numba_unavailable") or "not run"
+                cells = [r["workload"], r["dtype"], engine, f"– ({reason})"]
+                rows.append(cells + ["–"] * (len(header) - len(cells)))
+                continue
+            cell = f"{_us(nn_t['median'])} ({_us(nn_t['iqr'])})"
+            if r.get("diverged" if engine == "numpy" else "diverged_numba"):
+                cell += " DIVERGED"
+            cells = [r["workload"], r["dtype"], engine, cell]
+            cells += [_ratio_cell(r, n, True, RATIO_KEYS[engine]) for n in others]
+            if with_numba:
+                speed = r.get("numba_over_numpy") if engine == "numba" else None
+                cells.append(
+                    f"{_r(speed['median'])} ({_r(speed['q1'])}–{_r(speed['q3'])})" if speed else "–"
+                )
+            rows.append(cells)
     lines += _table(header, rows, markdown)
     lines.append("")
     lines.append(f"{heading}Time per step, every contestant (median, IQR in brackets)")
@@ -434,11 +518,19 @@ def render(results: dict, markdown: bool = False) -> str:
             verdict = "✅" if t["pass"] else "❌"
             if t.get("within_noise"):
                 verdict += " (limit inside the IQR)"
-            rows.append([t["what"], f"{t['value']:.3g}", f"{op} {t['limit']:g}", verdict])
-        lines += _table(["target", "measured", "limit", "pass"], rows, markdown)
-        passed = sum(t["pass"] for t in checks)
+            engine = t.get("engine", "numpy")
+            rows.append(
+                [
+                    "both" if engine == "any" else engine,
+                    t["what"],
+                    f"{t['value']:.3g}",
+                    f"{op} {t['limit']:g}",
+                    verdict,
+                ]
+            )
+        lines += _table(["engine", "target", "measured", "limit", "pass"], rows, markdown)
         lines.append("")
-        lines.append(f"{passed} of {len(checks)} targets pass.")
+        lines.append(target_summary(checks))
     lines.append("")
     imp = results.get("import")
     if imp:
@@ -512,6 +604,16 @@ def main(argv=None) -> int:
     parser.add_argument("--no-extras", action="store_true", help="skip import/demo/memory")
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: BLAS's)")
     parser.add_argument("--rounds-scale", type=float, default=1.0, help="more/fewer rounds")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--with-numba",
+        dest="numba",
+        action="store_true",
+        default=None,
+        help="time engine='numba' in a smoke run too (JIT compile ~10 s)",
+    )
+    group.add_argument("--no-numba", dest="numba", action="store_false",
+                       help="skip engine='numba' (default: timed in full runs)")  # fmt: skip
     args = parser.parse_args(argv)
 
     if args.from_json:
@@ -531,6 +633,7 @@ def main(argv=None) -> int:
             extras=not args.no_extras,
             threads=args.threads,
             rounds_scale=args.rounds_scale,
+            numba=args.numba,
             log=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
         out = args.json or (None if args.smoke or args.only else RESULTS)

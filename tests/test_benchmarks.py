@@ -1,8 +1,9 @@
 """The benchmark harness (benchmarks/): its contestants train the same net, and smoke mode runs.
 
 The speed numbers mean something only if every contestant does the same work:
-on W1 (the seed) the hand-written loop, PyTorch and scikit-learn must reach
-nnscratch's first losses and updated weights to ~1e-12. The smoke test runs
+on W1 (the seed) the hand-written loop, PyTorch, scikit-learn and
+``fit(engine="numba")`` must reach nnscratch's first losses and updated
+weights to ~1e-12. The smoke test runs
 the harness's functions in-process on every workload, with W4/W5's hidden
 layers shrunk so the test stays fast (``benchmarks/run.py --smoke`` runs
 them at full size).
@@ -28,6 +29,7 @@ from benchmarks import run as bench  # noqa: E402
 from benchmarks.contestants import (  # noqa: E402
     BareMatmul,
     NnscratchFit,
+    NnscratchNumba,
     ReferenceLoop,
     SklearnMLP,
     TorchEager,
@@ -37,6 +39,15 @@ from benchmarks.workloads import WORKLOADS, initial_params, load_data  # noqa: E
 
 TOL = {"rtol": 1e-12, "atol": 1e-12}
 needs_torch = pytest.mark.skipif(not torch_available(), reason="PyTorch is not installed")
+
+
+def _numba_available() -> bool:
+    from nnscratch import compiled
+
+    return compiled.available()
+
+
+needs_numba = pytest.mark.skipif(not _numba_available(), reason="numba is not installed")
 
 
 def _setup(workload, n_samples=None):
@@ -77,6 +88,34 @@ def test_torch_is_nnscratchs_net_on_w1():
     model.run(3)
     np.testing.assert_allclose(torch_net.first_losses, model.history["data_loss"], **TOL)
     _assert_same(torch_net.weights(), model.weights())
+
+
+@needs_numba
+def test_the_numba_engine_is_nnscratchs_net_on_w1():
+    # ~8 s: numba compiles the epoch kernel for float64 (warm=False skips the extra warm-up)
+    w = WORKLOADS["W1"]
+    X, y, params = _setup(w)
+    model = NnscratchFit(w, X, y, params)
+    compiled_model = NnscratchNumba(w, X, y, params, warm=False)
+    assert compiled_model.engine == "numba"
+    model.run(3)
+    compiled_model.run(3)
+    np.testing.assert_allclose(compiled_model.history["loss"], model.history["loss"], **TOL)
+    _assert_same(compiled_model.weights(), model.weights())
+
+
+def test_without_numba_its_rows_are_dashes(monkeypatch):
+    from nnscratch import compiled
+
+    monkeypatch.setattr(compiled, "available", lambda: False)
+    names = ["nnscratch", "nnscratch_numba", "loop"]
+    row = bench.bench_workload("W1", np.float64, smoke=True, names=names, threads=None)
+    assert set(row["per_step_s"]) == {"nnscratch", "loop"}
+    assert row["ratio_numba"] == {} and "numba" in row["numba_unavailable"]
+    results = {"mode": "smoke", "workloads": [row]}
+    text = bench.render(results)
+    assert "– (numba is not installed)" in text
+    assert [t["engine"] for t in bench.targets(results)] == ["numpy"]
 
 
 def test_sklearn_is_nnscratchs_net_on_w1():
@@ -135,6 +174,7 @@ def test_smoke_mode_runs_every_workload_and_renders(capsys):
     keys = [WORKLOADS["W1"], WORKLOADS["W2"], WORKLOADS["W3"], _small("W4"), _small("W5")]
     results = bench.run(smoke=True, keys=keys, extras=False, log=lambda msg: None)
     rows = results["workloads"]
+    assert all("nnscratch_numba" not in r["per_step_s"] for r in rows)  # smoke: no JIT
     assert [(r["workload"], r["dtype"]) for r in rows] == [
         (k, d) for k in ("W1", "W2", "W3", "W4", "W5") for d in ("float64", "float32")
     ]
