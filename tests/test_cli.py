@@ -18,7 +18,7 @@ from nnscratch import cli
 from nnscratch.datasets import load_iris, make_moons, train_test_split
 
 COMMANDS = ["demo", "train", "reproduce", "grid", "compare", "predict", "gradcheck", "info"]
-OTHER_COMMANDS = ["export", "sweep"]  # nnscratch/_cli_extra.py
+OTHER_COMMANDS = ["export", "sweep"]  # nnscratch/cli/experiments.py
 
 
 def run(capsys, *argv):

@@ -270,7 +270,7 @@ def test_missing_onnx_is_explained(monkeypatch):
 
 def test_import_does_not_load_onnx():
     code = (
-        "import sys, nnscratch.export, nnscratch.sweeps, nnscratch._cli_extra; "
+        "import sys, nnscratch.export, nnscratch.sweeps, nnscratch.cli.experiments; "
         "heavy = ('onnx', 'onnxruntime', 'joblib', 'dask', 'distributed', 'sklearn', "
         "'matplotlib', 'scipy'); print([m for m in heavy if m in sys.modules])"
     )
@@ -280,7 +280,7 @@ def test_import_does_not_load_onnx():
 
 # ---------------------------------------------------------------- command line
 def cli(argv):
-    from nnscratch._cli_extra import add_export_parser
+    from nnscratch.cli.experiments import add_export_parser
 
     parser = argparse.ArgumentParser(prog="nnscratch")
     add_export_parser(parser.add_subparsers(dest="command"))

@@ -292,7 +292,7 @@ def test_dask_worker_killed_mid_sweep(cluster, reference):
 
 # ---------------------------------------------------------------- command line
 def cli(argv):
-    from nnscratch._cli_extra import add_sweep_parser
+    from nnscratch.cli.experiments import add_sweep_parser
 
     parser = argparse.ArgumentParser(prog="nnscratch")
     add_sweep_parser(parser.add_subparsers(dest="command"))

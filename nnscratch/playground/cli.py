@@ -1,4 +1,4 @@
-"""``nnscratch playground``: the subcommand, for ``nnscratch/cli.py`` to register."""
+"""``nnscratch playground``: the subcommand, for ``nnscratch/cli/__init__.py`` to register."""
 
 from __future__ import annotations
 

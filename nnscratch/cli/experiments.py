@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from ._common import _folder, _fraction, _nonnegative_float, _positive_int, _seed
+
 EXPORT_EPILOG = """examples:
   nnscratch export moons.npz --onnx moons.onnx
   nnscratch export moons.npz --onnx moons.onnx --verify   # also run it in onnxruntime
@@ -69,36 +71,6 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
     )
     parser.set_defaults(run=_run_export)
     return parser
-
-
-def _positive_int(text: str) -> int:
-    from nnscratch.cli import _positive_int as check
-
-    return check(text)
-
-
-def _seed(text: str) -> int:
-    from nnscratch.cli import _seed as check
-
-    return check(text)
-
-
-def _folder(text: str) -> str:
-    from nnscratch.cli import _folder as check
-
-    return check(text)
-
-
-def _nonnegative_float(text: str) -> float:
-    from nnscratch.cli import _nonnegative_float as check
-
-    return check(text)
-
-
-def _fraction(text: str) -> float:
-    from nnscratch.cli import _fraction as check
-
-    return check(text)
 
 
 def _run_export(args) -> int:

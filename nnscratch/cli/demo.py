@@ -1,0 +1,76 @@
+"""``nnscratch demo``: the seed-000 moons network and its picture."""
+
+from __future__ import annotations
+
+import time
+
+from ._common import (
+    _command,
+    _output_args,
+    _positive_int,
+    _prepare_output,
+    _quiet_fit,
+    _report_stop,
+)
+
+
+def _demo(args) -> int:
+    """Seed 000: moons, 2-3-2 tanh, softmax cross-entropy (summed), L2 0.01, lr 0.01, full batch."""
+    import numpy as np
+
+    import nnscratch as nn
+    from nnscratch.datasets import make_moons
+
+    out = _prepare_output(args.output, ["demo_moons_boundary.png"], args.overwrite)
+    t0 = time.perf_counter()
+    np.random.seed(0)
+    X, y = make_moons(200, noise=0.20)  # draws from the global state, as the seed does
+    model = nn.build_mlp(2, [args.hidden], 2, activation="tanh", l2=0.01, rng=0)
+    loss = nn.SoftmaxCrossEntropy(reduction="sum")
+    print(f"nnscratch demo: the seed-000 moons network, {args.epochs} full-batch passes")
+    print(model.summary())
+
+    def report(epoch, logs):
+        # The seed prints the loss of the weights *after* pass i, divided by N.
+        if epoch % 1000 == 0:
+            after = nn.evaluate(model, loss, X, y)
+            print(f"Loss after iteration {epoch}: {after['loss'] / len(X):f}")
+
+    history = _quiet_fit(
+        model,
+        loss,
+        nn.SGD(lr=0.01),
+        X,
+        y,
+        epochs=args.epochs,
+        callbacks=[nn.LambdaCallback(on_epoch_end=report)],
+    )
+    final = nn.evaluate(model, loss, X, y)
+    print(f"final loss: {final['loss'] / len(X):f}   training accuracy: {final['accuracy']:.3f}")
+    _report_stop(history)
+    if history.interrupted:
+        return 130
+
+    from nnscratch.plotting import plot_decision_boundary, save_figure
+
+    ax = plot_decision_boundary(
+        model, X, y, title=f"Decision boundary, hidden layer size {args.hidden}"
+    )
+    path = save_figure(ax.figure, out / "demo_moons_boundary.png")
+    print(f"decision boundary written to {path}")
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def add_parsers(commands) -> None:
+    """Add ``demo`` to the subcommands."""
+    demo = _command(
+        commands,
+        "demo",
+        _demo,
+        "train the seed-000 moons network and write its decision boundary",
+        "  nnscratch demo\n  nnscratch demo --output pictures/ --overwrite\n",
+    )
+    _output_args(demo, "nnscratch-output", "the picture (demo_moons_boundary.png)")
+    demo.add_argument("--hidden", type=_positive_int, default=3, help="hidden layer size")
+    demo.add_argument("--epochs", type=_positive_int, default=20000, help="full-batch passes")
