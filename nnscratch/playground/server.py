@@ -242,23 +242,26 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         try:
-            self._check_host()
-            url = urlsplit(self.path)
             try:
-                query = parse_qs(url.query, strict_parsing=False, max_num_fields=10)
-            except ValueError as exc:
-                raise HTTPError(400, f"bad query string: {exc}") from None
-            parts = [p for p in url.path.split("/") if p]
-            self._route(method, parts, query)
-        except HTTPError as exc:
-            self._json(exc.status, {"error": exc.message})
-        except ConfigError as exc:
-            self._json(400, {"error": str(exc)})
+                self._check_host()
+                url = urlsplit(self.path)
+                try:
+                    query = parse_qs(url.query, strict_parsing=False, max_num_fields=10)
+                except ValueError as exc:
+                    raise HTTPError(400, f"bad query string: {exc}") from None
+                parts = [p for p in url.path.split("/") if p]
+                self._route(method, parts, query)
+            except HTTPError as exc:
+                self._json(exc.status, {"error": exc.message})
+            except ConfigError as exc:
+                self._json(400, {"error": str(exc)})
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                raise
+            except Exception as exc:  # a bug: say so, keep serving
+                self.log_error("internal error: %r", exc)
+                self._json(500, {"error": f"internal error: {type(exc).__name__}: {exc}"})
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            pass
-        except Exception as exc:  # a bug: say so, keep serving
-            self.log_error("internal error: %r", exc)
-            self._json(500, {"error": f"internal error: {type(exc).__name__}: {exc}"})
+            pass  # the client went away, even before its error reply: nothing to answer
 
     def do_GET(self) -> None:
         self._dispatch("GET")
