@@ -476,3 +476,10 @@ def test_generated_scripts_are_lint_clean(tmp_path):
             [sys.executable, "-m", "ruff", *command, *paths], capture_output=True, text=True
         )
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_input_feature_has_a_function():
+    from nnscratch.playground import engine
+    from nnscratch.playground.config import FEATURES
+
+    assert set(engine._FEATURE_FUNCTIONS) == set(FEATURES)
