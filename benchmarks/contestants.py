@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from .workloads import Workload
+from .workloads import Workload, build_model
 
 
 class Contestant:
@@ -59,15 +59,7 @@ class NnscratchFit(Contestant):
         import nnscratch as nn
 
         self.nn = nn
-        self.model = nn.build_mlp(
-            workload.sizes[0],
-            list(workload.hidden),
-            workload.sizes[-1],
-            activation=workload.activation,
-            l2=workload.l2,
-            rng=0,
-            dtype=X.dtype,
-        )
+        self.model = build_model(workload, X.dtype)
         dense = [i for i, layer in enumerate(self.model.layers) if isinstance(layer, nn.Dense)]
         state = {}
         for i, (W, b) in zip(dense, params):
@@ -111,15 +103,7 @@ def numba_unavailable(workload: Workload, dtype=np.float64) -> str | None:
         return "numba is not installed"
     import nnscratch as nn
 
-    model = nn.build_mlp(
-        workload.sizes[0],
-        list(workload.hidden),
-        workload.sizes[-1],
-        activation=workload.activation,
-        l2=workload.l2,
-        rng=0,
-        dtype=dtype,
-    )
+    model = build_model(workload, dtype)
     return compiled.unsupported_reason(
         model, nn.SoftmaxCrossEntropy(reduction=workload.reduction), nn.SGD(workload.lr)
     )

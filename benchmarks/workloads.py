@@ -135,14 +135,11 @@ def load_data(workload: Workload, dtype=np.float64, n_samples: int | None = None
     return np.ascontiguousarray(X, dtype=dtype), np.asarray(y, dtype=np.intp)
 
 
-def initial_params(workload: Workload, dtype=np.float64):
-    """The starting weights every contestant copies: nnscratch's ``build_mlp(..., rng=0)``.
-
-    Returns a list of (W (n_in, n_out), b (n_out,)) pairs.
-    """
+def build_model(workload: Workload, dtype=np.float64):
+    """The workload's network in nnscratch: ``build_mlp(..., rng=0)``."""
     import nnscratch as nn
 
-    model = nn.build_mlp(
+    return nn.build_mlp(
         workload.sizes[0],
         list(workload.hidden),
         workload.sizes[-1],
@@ -151,5 +148,15 @@ def initial_params(workload: Workload, dtype=np.float64):
         rng=0,
         dtype=dtype,
     )
+
+
+def initial_params(workload: Workload, dtype=np.float64):
+    """The starting weights every contestant copies: nnscratch's ``build_mlp(..., rng=0)``.
+
+    Returns a list of (W (n_in, n_out), b (n_out,)) pairs.
+    """
+    import nnscratch as nn
+
+    model = build_model(workload, dtype)
     dense = [layer for layer in model.layers if isinstance(layer, nn.Dense)]
     return [(d.W.copy(), d.b.copy()) for d in dense]
