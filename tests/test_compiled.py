@@ -244,3 +244,12 @@ def test_runner_api(moons):
 def test_import_nnscratch_does_not_import_numba():
     code = "import sys, nnscratch; assert 'numba' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_large_networks_train_on_the_numpy_path():
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((512, 300)), rng.randint(0, 10, 512)
+    model = nn.build_mlp(300, [256], 10, activation="relu", rng=0)
+    assert compiled.multiply_adds_per_step(model, 512) > compiled.LARGE_STEP
+    reference, candidate = both(model, nn.SoftmaxCrossEntropy(), nn.SGD(0.01), X, y, epochs=2)
+    assert_agree(reference, candidate, 0.0)  # the very same NumPy code ran
