@@ -19,9 +19,13 @@ as NumPy does; only exp, tanh and the sigmoid are evaluated in float64 and
 rounded, as a libm may). Anything else: ``make_epoch_runner`` returns None
 and ``unsupported_reason`` says why.
 
-Large networks (more than ``LARGE_STEP`` multiply-adds per step) train on
-the NumPy path even with ``engine="numba"``: there BLAS does the work, and
-NumPy's step is the faster one.
+Large networks (more than ``LARGE_STEP`` multiply-adds per step) take a
+different route, ``LargeStep``: the matrix products are NumPy's own calls
+(BLAS on every core, faster there than numba's products), and only the work
+between them is compiled, one pass each where NumPy needs two or three (bias
+and activation; the activation's derivative; checkpoint and update). The
+epoch loop is NumPy's ``_run_epoch``. With ReLU and SGD the results are the
+NumPy path's to the bit.
 
 Speed: the batch is stored feature-major inside the kernel, so every small
 loop runs over the rows of the batch; products with at least
@@ -54,6 +58,7 @@ from . import layers as L
 from . import losses as losses_module
 from . import optimizers as O
 from . import training
+from .functional import column_sums
 from .network import Sequential
 
 _numpy_run_epoch = training._run_epoch  # the reference, also the fallback
@@ -477,6 +482,63 @@ def _compile():
         return correct
 
     @njit(cache=True, error_model="numpy")
+    def update_params(
+        opt_code,
+        lr,
+        t,
+        flat,
+        grads,
+        checkpoint,
+        hp,
+        hp64,
+        tmp,
+        s_v,
+        s_m,
+    ):
+        # checkpoint ← flat, then the update of optimizers.py, in one pass over the flat
+        # vector and in the same operation order (so the same roundings). opt_code: 0 SGD,
+        # 1 momentum, 3 Nesterov, 2 Adam (step t counted from 1); lr is the step's rate.
+        # Only the optimizer's real state (v, m) is written, not its scratch buffers
+        P = flat.size
+        if opt_code == 2:  # Adam
+            beta1, beta2 = hp[0], hp[1]
+            # in float64, as optimizers.Adam
+            tmp[0] = lr * math.sqrt(1 - hp64[1] ** np.float64(t)) / (1 - hp64[0] ** np.float64(t))
+            lr_d = tmp[0]
+            for j in range(P):
+                checkpoint[j] = flat[j]
+                gj = grads[j]
+                s_m[j] = s_m[j] * beta1
+                s_m[j] = s_m[j] + gj * hp[2]
+                s_v[j] = s_v[j] * beta2
+                sq = gj * gj
+                sq = sq * hp[3]
+                s_v[j] = s_v[j] + sq
+                den = np.sqrt(s_v[j]) + hp[4]
+                sc = s_m[j] * lr_d
+                sc = sc / den
+                flat[j] = flat[j] - sc
+        else:
+            tmp[0] = lr
+            lr_d = tmp[0]
+            mu = hp[0]
+            for j in range(P):
+                checkpoint[j] = flat[j]
+                st = grads[j] * lr_d
+                if opt_code == 0:
+                    flat[j] = flat[j] - st
+                else:
+                    v = s_v[j] * mu
+                    v = v - st
+                    s_v[j] = v
+                    if opt_code == 3:  # Nesterov
+                        la = v * mu
+                        la = la - st
+                        flat[j] = flat[j] + la
+                    else:
+                        flat[j] = flat[j] + v
+
+    @njit(cache=True, error_model="numpy")
     def epoch(
         X,
         Y,
@@ -497,12 +559,8 @@ def _compile():
         hp,
         hp64,
         t0,
-        s_step,
         s_v,
-        s_look,
         s_m,
-        s_scratch,
-        s_den,
         loss_code,
         mean,
         classify,
@@ -513,7 +571,6 @@ def _compile():
         n, n_in = X.shape
         K = Y.shape[1]
         n_ops = spec.shape[0]
-        P = flat.size
         zero, one, half = consts[0], consts[1], consts[2]
         tmp = consts[3:4].copy()  # casts a float64 into the dtype
         total_loss = 0.0
@@ -577,7 +634,6 @@ def _compile():
             if not np.isfinite(value):
                 status = 1 if np.isnan(value) else 2
                 break
-            checkpoint[:] = flat
             # backward: g lives in one of two ping-pong buffers
             side = 0
             for i in range(n_ops - 1, -1, -1):
@@ -612,51 +668,19 @@ def _compile():
                         spec[i, 5], work[spec[i, 7] : spec[i, 7] + B * no], gcur, slopes[i], one
                     )
             # the update, on the flat parameter vector (as optimizers.py)
-            if opt_code == 2:  # Adam
-                t = t0 + steps + 1
-                beta1, beta2 = hp[0], hp[1]
-                # in float64, as optimizers.Adam (t counted from 1)
-                lr_t = (
-                    lrs[steps]
-                    * math.sqrt(1 - hp64[1] ** np.float64(t))
-                    / (1 - hp64[0] ** np.float64(t))
-                )
-                tmp[0] = lr_t
-                lr_d = tmp[0]
-                for j in range(P):
-                    gj = grads[j]
-                    s_m[j] = s_m[j] * beta1
-                    s_m[j] = s_m[j] + gj * hp[2]
-                    s_v[j] = s_v[j] * beta2
-                    sq = gj * gj
-                    sq = sq * hp[3]
-                    s_v[j] = s_v[j] + sq
-                    den = np.sqrt(s_v[j]) + hp[4]
-                    s_den[j] = den
-                    sc = s_m[j] * lr_d
-                    sc = sc / den
-                    s_scratch[j] = sc
-                    flat[j] = flat[j] - sc
-            else:
-                tmp[0] = lrs[steps]
-                lr_d = tmp[0]
-                mu = hp[0]
-                for j in range(P):
-                    st = grads[j] * lr_d
-                    s_step[j] = st
-                    if opt_code == 0:
-                        flat[j] = flat[j] - st
-                    else:
-                        v = s_v[j] * mu
-                        v = v - st
-                        s_v[j] = v
-                        if opt_code == 3:  # Nesterov
-                            la = v * mu
-                            la = la - st
-                            s_look[j] = la
-                            flat[j] = flat[j] + la
-                        else:
-                            flat[j] = flat[j] + v
+            update_params(
+                opt_code,
+                lrs[steps],
+                t0 + steps + 1,
+                flat,
+                grads,
+                checkpoint,
+                hp,
+                hp64,
+                tmp,
+                s_v,
+                s_m,
+            )
             steps += 1
             if mean:
                 total_loss += value * (B / n)
@@ -666,6 +690,38 @@ def _compile():
                 correct += count_correct(classify, output, yb)
         return total_loss, penalty, correct, steps, status
 
+    # ---- kernels of the large-network runner (row-major batches, BLAS products from NumPy)
+    @njit(cache=True, error_model="numpy")
+    def bias_activation(code, z, b, slope, one, kbits, poly):
+        # z ← f(z + b) in place, z (B, n_out) row-major; code 0 is the identity. ReLU and
+        # leaky ReLU are fused into the bias pass; tanh and sigmoid run as a second pass
+        B, no = z.shape
+        zero = one - one
+        for r in range(B):
+            for o in range(no):
+                v = z[r, o] + b[o]
+                if code == 2:
+                    v = zero if v < zero else v
+                elif code == 4:
+                    s = v * slope
+                    v = v if v > s else s
+                z[r, o] = v
+        if code == 1 or code == 3:
+            flat_z = z.reshape(B * no)
+            activation_forward(code, flat_z, flat_z, slope, one, kbits, poly)
+
+    @njit(cache=True, error_model="numpy")
+    def add_l2(dW, W, l2):
+        # dW ← dW + W·l2 (the L2 term of Dense.param_backward, the same roundings)
+        flat_dW = dW.reshape(dW.size)
+        flat_W = W.reshape(W.size)
+        for j in range(flat_dW.size):
+            flat_dW[j] = flat_dW[j] + flat_W[j] * l2
+
+    _kernels["bias_activation"] = bias_activation
+    _kernels["activation_backward"] = activation_backward
+    _kernels["add_l2"] = add_l2
+    _kernels["update_params"] = update_params
     _kernels["epoch"] = epoch
     return _kernels
 
@@ -753,7 +809,6 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
     poly = np.zeros(batch_size * max_width, dtype=np.float64)
     consts = np.array([0.0, 1.0, 0.5, 0.0], dtype=dtype)
     empty_order = np.zeros(0, dtype=np.intp)
-    empty = np.zeros(0, dtype=dtype)
     loss_code = _LOSS_CODES[type(loss)]
     mean = loss.reduction == "mean"
     classify = loss_code if loss_code in (0, 1) else -1
@@ -779,15 +834,8 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
         y = contiguous(y, "y")
         if y.ndim != 2:
             raise ValueError(f"y must be the 2-D target from loss.check_target, got {y.shape}")
-        if optimizer.state is None:
-            optimizer.state = [optimizer.init_state(flat)]
-        state_list = optimizer.state
-        if memo.get("state") is not state_list or memo.get("state0") is not state_list[0]:
-            problem = _state_problem(model, optimizer)
-            if problem:
-                raise ValueError(problem)
-            memo["state"], memo["state0"] = state_list, state_list[0]
-        state = state_list[0]
+        opt_code, hp, hp64, states = _optimizer_arguments(model, optimizer, memo)
+        s_v, s_m = states
         t0 = optimizer.t
         lr = optimizer.lr
         if isinstance(lr, O.Schedule):
@@ -796,29 +844,6 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
             if memo.get("lr") != lr:
                 memo["lr"], memo["lrs"] = lr, np.full(n_steps, lr, dtype=np.float64)
             lrs = memo["lrs"]
-        if type(optimizer) is O.Adam:
-            opt_code = 2
-            key = (optimizer.beta1, optimizer.beta2, optimizer.eps)
-            if memo.get("hp key") != key:
-                b1, b2, eps = key
-                memo["hp key"] = key
-                memo["hp"] = np.array([b1, b2, 1 - b1, 1 - b2, eps], dtype=dtype)
-                memo["hp64"] = np.array([b1, b2], dtype=np.float64)
-            s_step = s_look = empty
-            s_m, s_v = state["m"], state["v"]
-            s_scratch, s_den = state["scratch"], state["denominator"]
-        else:
-            opt_code = 0 if not optimizer.momentum else (3 if optimizer.nesterov else 1)
-            key = (optimizer.momentum,)
-            if memo.get("hp key") != key:
-                memo["hp key"] = key
-                memo["hp"] = np.array(key, dtype=dtype)
-                memo["hp64"] = np.zeros(2, dtype=np.float64)
-            s_step = state["step"]
-            s_v = state.get("v", empty)
-            s_look = state.get("look_ahead", empty)
-            s_m = s_scratch = s_den = empty
-        hp, hp64 = memo["hp"], memo["hp64"]
         shuffled = order is not None
         if shuffled:
             order = np.ascontiguousarray(order, dtype=np.intp)
@@ -842,12 +867,8 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
             hp,
             hp64,
             t0,
-            s_step,
             s_v,
-            s_look,
             s_m,
-            s_scratch,
-            s_den,
             loss_code,
             mean,
             classify,
@@ -866,9 +887,147 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
     return runner
 
 
-# Above this many multiply-adds per training step the matrix products dominate;
-# BLAS runs them, and NumPy's step is then faster than this module's (measured:
-# 1.2-2.2x on the benchmarks' W4/W5), so such networks train on the NumPy path.
+def _optimizer_arguments(model, optimizer, memo: dict):
+    """(opt_code, hp, hp64, (v, m)) as ``update_params`` takes them.
+
+    Creates the optimizer's flat state as ``optimizer.step`` would, and checks
+    it when it changed (``memo`` remembers what was checked and the constants).
+    opt_code: 0 SGD, 1 momentum, 3 Nesterov, 2 Adam; hp the constants in the dtype.
+    """
+    flat, dtype = model.flat_params, model.dtype
+    if optimizer.state is None:
+        optimizer.state = [optimizer.init_state(flat)]
+    state_list = optimizer.state
+    if memo.get("state") is not state_list or memo.get("state0") is not state_list[0]:
+        problem = _state_problem(model, optimizer)
+        if problem:
+            raise ValueError(problem)
+        memo["state"], memo["state0"] = state_list, state_list[0]
+    state = state_list[0]
+    empty = np.zeros(0, dtype=dtype)
+    if type(optimizer) is O.Adam:
+        opt_code = 2
+        key = (optimizer.beta1, optimizer.beta2, optimizer.eps)
+        if memo.get("hp key") != key:
+            b1, b2, eps = key
+            memo["hp key"] = key
+            memo["hp"] = np.array([b1, b2, 1 - b1, 1 - b2, eps], dtype=dtype)
+            memo["hp64"] = np.array([b1, b2], dtype=np.float64)
+        states = (state["v"], state["m"])
+    else:
+        opt_code = 0 if not optimizer.momentum else (3 if optimizer.nesterov else 1)
+        key = (optimizer.momentum,)
+        if memo.get("hp key") != key:
+            memo["hp key"] = key
+            memo["hp"] = np.array(key, dtype=dtype)
+            memo["hp64"] = np.zeros(2, dtype=np.float64)
+        states = (state.get("v", empty), empty)
+    return opt_code, memo["hp"], memo["hp64"], states
+
+
+def _large_plan(model) -> list | None:
+    """[(dense, activation code, slope), ...] for Dense layers each followed by at most
+    one activation (code 0: none or Identity), or None for any other stack."""
+    plan = []
+    for layer in model.layers:
+        if type(layer) is L.Dense:
+            plan.append([layer, 0, 0.0])
+        elif not plan or plan[-1][1] != 0:
+            return None  # an activation first, or two in a row
+        elif type(layer) is not L.Identity:
+            plan[-1][1:] = [_ACT_CODES[type(layer)], getattr(layer, "slope", 0.0)]
+    return plan
+
+
+class LargeStep:
+    """``training.train_step`` for large networks: NumPy's BLAS products, compiled the rest.
+
+    The matrix products are the NumPy path's own calls (``np.matmul`` with
+    ``out=``, so BLAS runs them on every core); everything between them is one
+    compiled pass each: the bias with the activation (z ← f(xW + b) in place),
+    the activation's derivative applied in place to dx, the L2 term, and the
+    checkpoint copy fused with the optimizer update. The loss and the accuracy
+    are the NumPy path's (``loss.compute``), on the small output.
+    Called as ``step(model, loss, optimizer, xb, yb, checkpoint=...)``.
+    """
+
+    def __init__(self, model, plan) -> None:
+        self.kernels = _compile()
+        self.model = model
+        self.flat = model.flat_params
+        self.plan = plan
+        dtype = model.dtype.type
+        self.one = dtype(1)
+        self.slopes = [dtype(slope) for _, _, slope in plan]
+        self.l2 = [dtype(dense.l2) for dense, _, _ in plan]
+        self.tmp = np.zeros(1, dtype=dtype)
+        self.memo: dict = {}
+        self.buffers: dict = {}
+
+    def _buffers(self, rows: int):
+        """Per batch size: the layer outputs z_i (B, n_out) and inputs' gradients (B, n_in)."""
+        if rows not in self.buffers:
+            dtype, widest = self.model.dtype, max(dense.n_out for dense, _, _ in self.plan)
+            self.buffers.clear()  # one batch size at a time (the last batch may be smaller)
+            self.buffers[rows] = (
+                [np.empty((rows, dense.n_out), dtype) for dense, _, _ in self.plan],
+                [np.empty((rows, dense.n_in), dtype) for dense, _, _ in self.plan],
+                np.zeros(rows * widest, dtype=np.int64),  # scratch of the vector exp
+                np.zeros(rows * widest, dtype=np.float64),
+            )
+        return self.buffers[rows]
+
+    def __call__(self, model, loss, optimizer, x, y, *, checkpoint):
+        if model.flat_params is not self.flat:
+            raise RuntimeError("the model was re-packed during training")
+        k = self.kernels
+        outputs, input_grads, kbits, poly = self._buffers(len(x))
+        a = x
+        for i, (dense, code, _) in enumerate(self.plan):  # forward
+            z = np.matmul(a, dense.params["W"], out=outputs[i])
+            k["bias_activation"](code, z, dense.params["b"], self.slopes[i], self.one, kbits, poly)
+            a = z
+        value = loss.compute(a, y)
+        if not math.isfinite(value):
+            return value, a
+        g = loss.backward()
+        for i in range(len(self.plan) - 1, -1, -1):  # backward
+            dense = self.plan[i][0]
+            W, dW = dense.params["W"], dense.grads["W"]
+            below = x if i == 0 else outputs[i - 1]
+            np.matmul(below.T, g, out=dW)
+            if dense.l2:
+                k["add_l2"](dW, W, self.l2[i])
+            column_sums(g, out=dense.grads["b"])
+            if i == 0:
+                break
+            g = np.matmul(g, W.T, out=input_grads[i])
+            code = self.plan[i - 1][1]
+            if code:
+                k["activation_backward"](
+                    code, below.reshape(-1), g.reshape(-1), self.slopes[i - 1], self.one
+                )
+        opt_code, hp, hp64, states = _optimizer_arguments(model, optimizer, self.memo)
+        lr = optimizer.current_lr()
+        optimizer.t += 1
+        k["update_params"](
+            opt_code,
+            lr,
+            optimizer.t,
+            self.flat,
+            model.flat_grads,
+            checkpoint,
+            hp,
+            hp64,
+            self.tmp,
+            *states,
+        )
+        return value, a
+
+
+# Above this many multiply-adds per training step the matrix products dominate:
+# NumPy's BLAS calls beat numba's products inside the epoch kernel (measured:
+# 1.2-2.2x on the benchmarks' W4/W5), so such networks train with ``LargeStep``.
 LARGE_STEP = 4_000_000
 
 
@@ -882,22 +1041,36 @@ def multiply_adds_per_step(model, batch_size: int) -> int:
 def run_epoch(model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, checkpoint, buffers):
     """Drop-in for ``training._run_epoch`` (same arguments, same logs) using the compiled path.
 
-    The runner is made once per ``fit`` call and kept in ``buffers``; when the
-    combination is not supported, or the network is large (``LARGE_STEP``),
-    this runs the NumPy ``_run_epoch`` instead.
+    The runner is made once per ``fit`` call and kept in ``buffers``. A large
+    network (``LARGE_STEP``) runs NumPy's ``_run_epoch`` with ``LargeStep`` as
+    its step; an unsupported combination, NumPy's ``_run_epoch`` as it is.
     """
     key = "compiled epoch runner"
     if key not in buffers:
-        large = multiply_adds_per_step(model, batch_size) > LARGE_STEP
-        buffers[key] = (
-            None
-            if large
-            else make_epoch_runner(model, loss, optimizer, batch_size=batch_size, n_samples=len(X))
-        )
+        if multiply_adds_per_step(model, batch_size) > LARGE_STEP:
+            plan = (
+                _large_plan(model) if unsupported_reason(model, loss, optimizer) is None else None
+            )
+            buffers[key] = None if plan is None else LargeStep(model, plan)
+        else:
+            buffers[key] = make_epoch_runner(
+                model, loss, optimizer, batch_size=batch_size, n_samples=len(X)
+            )
     runner = buffers[key]
-    if runner is None:
+    if runner is None or isinstance(runner, LargeStep):
         return _numpy_run_epoch(
-            model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, checkpoint, buffers
+            model,
+            loss,
+            optimizer,
+            X,
+            y,
+            truth,
+            batch_size,
+            shuffle,
+            rng,
+            checkpoint,
+            buffers,
+            step=runner,
         )
     n = len(X)
     order = rng.permutation(n) if shuffle and batch_size < n else None

@@ -316,14 +316,20 @@ def _gather(source: np.ndarray, idx: np.ndarray, buffers: dict, name: str) -> np
     return np.take(source, idx, axis=0, out=buffer, mode="clip")
 
 
-def _run_epoch(model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, checkpoint, buffers):
+def _run_epoch(
+    model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, checkpoint, buffers, step=None
+):
     """One pass over the data; returns the epoch's logs.
+
+    ``step`` replaces ``train_step`` (same arguments and result); the compiled
+    engine passes its own for large networks.
 
     ``data_loss`` is reduced over the epoch like the loss reduces a batch (the
     size-weighted mean of batch losses, or their sum); ``penalty`` is the L2
     term of the weights the epoch's last step started from (for full batch:
     the weights that produced ``data_loss``).
     """
+    step = train_step if step is None else step
     n = len(X)
     order = rng.permutation(n) if shuffle and batch_size < n else None
     total_loss = penalty = 0.0
@@ -341,7 +347,7 @@ def _run_epoch(model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, ch
             tb = None if truth is None else truth[idx]
         if stop == n:
             penalty = model.penalty()
-        value, output = train_step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)
+        value, output = step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)
         if not math.isfinite(value):
             raise _Diverged("NaN" if math.isnan(value) else "infinite", start == 0)
         total_loss += value * ((stop - start) / n) if loss.reduction == "mean" else value

@@ -49,6 +49,15 @@ def assert_agree(reference, candidate, rtol):
     assert h1.diverged == h0.diverged and h1.stop_reason == h0.stop_reason
 
 
+@pytest.fixture(params=["epoch kernel", "large step"])
+def path(request, monkeypatch):
+    """Run a test on both compiled paths: whole epochs in numba, or (as for networks
+    over LARGE_STEP) NumPy's matrix products with compiled elementwise passes."""
+    if request.param == "large step":
+        monkeypatch.setattr(compiled, "LARGE_STEP", 0)
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def moons():
     from nnscratch.datasets import make_moons
@@ -98,7 +107,7 @@ def scale(loss):
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("kind", ["softmax", "bce", "mse"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_minibatch_runs_agree_float64(activation, kind, optimizer):
+def test_minibatch_runs_agree_float64(activation, kind, optimizer, path):
     X, y, loss = problem(kind, np.float64)
     model = nn.build_mlp(3, [6, 5], 3, activation=activation, l2=0.003, rng=1)
     reference, candidate = both(
@@ -110,7 +119,7 @@ def test_minibatch_runs_agree_float64(activation, kind, optimizer):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("kind", ["softmax", "bce", "mse"])
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_minibatch_runs_agree_float32(activation, kind, optimizer):
+def test_minibatch_runs_agree_float32(activation, kind, optimizer, path):
     X, y, loss = problem(kind, np.float32)
     model = nn.build_mlp(3, [6, 5], 3, activation=activation, l2=0.003, rng=1, dtype=np.float32)
     reference, candidate = both(
@@ -139,7 +148,7 @@ def test_full_batch_sum_and_mean_and_a_schedule(moons, reduction):
     assert "val_loss" in candidate[2].keys()
 
 
-def test_unusual_layer_orders(moons):
+def test_unusual_layer_orders(moons, path):
     """An activation first, two in a row, Identity, an activation after the last Dense."""
     X, y = moons
     model = nn.Sequential(
@@ -164,7 +173,7 @@ def test_unusual_layer_orders(moons):
     assert_agree(reference, candidate, 1e-12)
 
 
-def test_mixing_engines_between_epochs(moons):
+def test_mixing_engines_between_epochs(moons, path):
     X, y = moons
     model = nn.build_mlp(2, [5, 4], 2, activation="relu", rng=2)
     loss, optimizer = nn.SoftmaxCrossEntropy(), nn.Adam(0.01)
@@ -187,7 +196,7 @@ class Growing(Schedule):
 
 
 @pytest.mark.parametrize("batch_size", [None, 16])
-def test_divergence_stops_at_the_same_step_with_the_same_weights(moons, batch_size):
+def test_divergence_stops_at_the_same_step_with_the_same_weights(moons, batch_size, path):
     X, y = moons
     X = X * 30.0
     model = nn.build_mlp(2, [6], 2, activation="relu", rng=0)
@@ -246,10 +255,34 @@ def test_import_nnscratch_does_not_import_numba():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_large_networks_train_on_the_numpy_path():
+def test_large_networks_take_the_large_step(monkeypatch):
+    """Over LARGE_STEP multiply-adds the products stay NumPy's: ReLU and SGD give the very
+    same bits as engine="numpy" (every other operation rounds the same way too)."""
     rng = np.random.RandomState(0)
     X, y = rng.standard_normal((512, 300)), rng.randint(0, 10, 512)
-    model = nn.build_mlp(300, [256], 10, activation="relu", rng=0)
-    assert compiled.multiply_adds_per_step(model, 512) > compiled.LARGE_STEP
-    reference, candidate = both(model, nn.SoftmaxCrossEntropy(), nn.SGD(0.01), X, y, epochs=2)
-    assert_agree(reference, candidate, 0.0)  # the very same NumPy code ran
+    model = nn.build_mlp(300, [256, 64], 10, activation="relu", l2=1e-3, rng=0)
+    assert compiled.multiply_adds_per_step(model, 100) > compiled.LARGE_STEP
+    calls = []
+    step = compiled.LargeStep.__call__
+    monkeypatch.setattr(
+        compiled.LargeStep, "__call__", lambda self, *a, **k: calls.append(1) or step(self, *a, **k)
+    )
+    for optimizer in (nn.SGD(0.01), nn.SGD(0.01, momentum=0.9, nesterov=True)):
+        reference, candidate = both(
+            model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=2, batch_size=100, rng=0
+        )
+        assert_agree(reference, candidate, 0.0)
+    assert len(calls) == 2 * 2 * 6  # two fits of 2 epochs of 6 steps (the last one of 12 rows)
+
+
+def test_large_step_plan():
+    """Dense layers each followed by at most one activation; anything else: NumPy's epoch."""
+    dense = nn.Dense(2, 3, rng=0)
+    plan = compiled._large_plan(nn.Sequential(dense, nn.LeakyReLU(0.2), nn.Dense(3, 2, rng=0)))
+    assert [(code, slope) for _, code, slope in plan] == [(4, 0.2), (0, 0.0)]
+    assert plan[0][0] is dense
+    assert compiled._large_plan(nn.Sequential(nn.Tanh(), nn.Dense(2, 2, rng=0))) is None
+    two = nn.Sequential(nn.Dense(2, 2, rng=0), nn.Tanh(), nn.Sigmoid(), nn.Dense(2, 2, rng=0))
+    assert compiled._large_plan(two) is None
+    identity = nn.Sequential(nn.Dense(2, 2, rng=0), nn.Identity(), nn.Dense(2, 2, rng=0))
+    assert [code for _, code, _ in compiled._large_plan(identity)] == [0, 0]
