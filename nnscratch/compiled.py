@@ -179,10 +179,15 @@ def _compile():
 
     @njit(cache=True, error_model="numpy", fastmath={"contract"})
     def vtanh(z, a, kbits, poly):
-        # tanh|x| = -m / (2 + m), m = expm1(-2|x|) (|x| capped at 20: tanh = 1 there)
+        # tanh|x| = -m / (2 + m), m = expm1(-2|x|) (|x| capped at 20: tanh = 1 there).
+        # z is copied to poly[n:] (poly holds 2n values) and read from there, so that
+        # a may be z itself: the second loop then still vectorises (6x faster)
         n = z.size
+        xs = poly[n : 2 * n]
         for j in range(n):
-            ax = abs(np.float64(z[j]))
+            x = np.float64(z[j])
+            xs[j] = x
+            ax = abs(x)
             ax = ax if ax < 20.0 else 20.0
             kbits[j], poly[j] = expm1_reduced(-2.0 * ax)
         two_k = kbits[:n].view(np.float64)
@@ -190,7 +195,7 @@ def _compile():
             t = two_k[j]
             m = t * poly[j] + (t - 1.0)
             v = (0.0 - m) / (2.0 + m)  # 0 - m: tanh(0) = +0
-            x = z[j]
+            x = xs[j]
             a[j] = v if x >= 0 else (-v if x < 0 else x)  # NaN stays NaN
 
     @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -200,9 +205,12 @@ def _compile():
         n = z.size
         kb = kbits.view(np.int32)
         pb = poly.view(np.float32)
+        xs = pb[n : 2 * n]  # z's copy, as in vtanh
         one = np.float32(1.0)
         for j in range(n):
-            ax = abs(np.float32(z[j]))
+            x = np.float32(z[j])
+            xs[j] = x
+            ax = abs(x)
             ax = ax if ax < np.float32(9.0) else np.float32(9.0)
             u = np.float32(-2.0) * ax
             kf = np.floor(u * np.float32(1.4426950408889634) + np.float32(0.5))
@@ -222,16 +230,18 @@ def _compile():
             t = two_k[j]
             m = t * pb[j] + (t - one)
             v = (np.float32(0.0) - m) / (np.float32(2.0) + m)
-            x = z[j]
+            x = xs[j]
             a[j] = v if x >= 0 else (-v if x < 0 else x)  # NaN stays NaN
 
     @njit(cache=True, error_model="numpy", fastmath={"contract"})
     def vsigmoid(z, a, kbits, poly):
         # e = exp(-|z|);  a = 1/(1+e) for z >= 0, e/(1+e) below (functional.sigmoid)
         n = z.size
+        xs = poly[n : 2 * n]  # z's copy, as in vtanh
         special = 0
         for j in range(n):
             x = np.float64(z[j])
+            xs[j] = x
             u = -abs(x)
             ok = u >= -708.0
             special += not ok
@@ -241,7 +251,7 @@ def _compile():
         two_k = kbits[:n].view(np.float64)
         for j in range(n):
             e = two_k[j] * (1.0 + poly[j])
-            a[j] = (1.0 if z[j] >= 0 else e) / (1.0 + e)
+            a[j] = (1.0 if xs[j] >= 0 else e) / (1.0 + e)
         if special:  # |z| > 708 or NaN: libm, as NumPy
             for j in range(n):
                 if kbits[j] == 0:
@@ -719,6 +729,7 @@ def _compile():
             flat_dW[j] = flat_dW[j] + flat_W[j] * l2
 
     _kernels["bias_activation"] = bias_activation
+    _kernels["activation_forward"] = activation_forward
     _kernels["activation_backward"] = activation_backward
     _kernels["add_l2"] = add_l2
     _kernels["update_params"] = update_params
@@ -806,7 +817,7 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
     spec[0, 10], spec[0, 11], spec[0, 12] = y_off, g_off, g_size
     work = np.zeros(cursor, dtype=dtype)
     kbits = np.zeros(batch_size * max_width, dtype=np.int64)  # scratch of the vector exp
-    poly = np.zeros(batch_size * max_width, dtype=np.float64)
+    poly = np.zeros(2 * batch_size * max_width, dtype=np.float64)
     consts = np.array([0.0, 1.0, 0.5, 0.0], dtype=dtype)
     empty_order = np.zeros(0, dtype=np.intp)
     loss_code = _LOSS_CODES[type(loss)]
@@ -973,7 +984,7 @@ class LargeStep:
                 [np.empty((rows, dense.n_out), dtype) for dense, _, _ in self.plan],
                 [np.empty((rows, dense.n_in), dtype) for dense, _, _ in self.plan],
                 np.zeros(rows * widest, dtype=np.int64),  # scratch of the vector exp
-                np.zeros(rows * widest, dtype=np.float64),
+                np.zeros(2 * rows * widest, dtype=np.float64),
             )
         return self.buffers[rows]
 
