@@ -143,8 +143,11 @@ class Dense(Layer):
                 f"{x.dtype} input; convert it with x.astype(np.{self.dtype})"
             )
         self._x, self._training = x, training
-        out = self._out("z", (len(x), self.n_out), x.dtype)
-        return F.affine(x, self.params["W"], self.params["b"], out=out)
+        shape = (len(x), self.n_out)
+        out = self._out("z", shape, x.dtype)
+        small = len(x) * self.n_out <= F.TILE_BIAS_UP_TO
+        bias = self._out("bias", shape, x.dtype) if small else None
+        return F.affine(x, self.params["W"], self.params["b"], out=out, bias=bias)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
         self.param_backward(grad)
@@ -221,8 +224,11 @@ class Tanh(_Activation):
 class Sigmoid(_Activation):
     """a = 1 / (1 + e^-z);  dz = g ∘ a(1 - a)."""
 
-    function = staticmethod(F.sigmoid)
     derivative = staticmethod(F.sigmoid_grad)
+
+    def function(self, z, out=None):
+        scratch = None if out is None else self._out("e", z.shape, z.dtype)
+        return F.sigmoid(z, out=out, scratch=scratch)
 
 
 class ReLU(_Activation):

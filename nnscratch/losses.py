@@ -7,7 +7,9 @@ link from the network's output to predictions (softmax, sigmoid, identity);
 and gradient by N (the number of rows), ``"sum"`` does not; both always agree.
 
 The training loop checks targets once with ``check_target`` and then calls
-``compute`` (no checks) at every step.
+``compute`` (no checks) at every step. ``compute`` writes the gradient and
+the kernel's temporaries into arrays it reuses at its next call (as layers
+do in training mode); ``forward`` returns and keeps new arrays.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Loss:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         self.reduction = reduction
         self._grad = None
+        self._buffers: dict[tuple, np.ndarray] = {}
 
     # -- the public, checked entry point
     def forward(self, output: np.ndarray, target) -> float:
@@ -56,7 +59,7 @@ class Loss:
             )
         # the kernels are exact up to the dtype's range; beyond it, refuse rather than warn
         with np.errstate(over="ignore", invalid="ignore"):
-            value = self.compute(output, target)
+            value, self._grad = type(self).kernel(output, target, self.reduction)
         if not (np.isfinite(value) and np.isfinite(self._grad).all()):
             self._grad = None
             raise ValueError(
@@ -69,9 +72,22 @@ class Loss:
         """Loss-specific checks of a finite 2-D output (none by default)."""
 
     def compute(self, output: np.ndarray, target: np.ndarray) -> float:
-        """Unchecked forward, for targets already prepared by ``check_target``."""
-        value, self._grad = type(self).kernel(output, target, self.reduction)
+        """Unchecked forward, for targets already prepared by ``check_target``.
+
+        The gradient it keeps is overwritten by the next ``compute`` call.
+        """
+        value, self._grad = type(self).kernel(output, target, self.reduction, self._work)
         return value
+
+    def _work(self, name: str, shape: tuple, dtype, order: str = "C") -> np.ndarray:
+        """An array for the kernel's ``name``, reused from one ``compute`` call to the next."""
+        key = (name, shape, dtype, order)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            if len(self._buffers) > 16:  # batch sizes changed: drop the old ones
+                self._buffers.clear()
+            buffer = self._buffers[key] = np.empty(shape, dtype=dtype, order=order)
+        return buffer
 
     def backward(self) -> np.ndarray:
         """dL/d(output) of the last forward call."""
