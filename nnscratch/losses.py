@@ -99,8 +99,8 @@ class Loss:
         """The link: network output -> probabilities (classifiers) or predictions."""
         return output
 
-    def predict(self, output: np.ndarray) -> np.ndarray:
-        """Decision rule on the network's output."""
+    def predict(self, output: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Decision rule on the network's output (``out``: an array to write labels into)."""
         return output
 
     def check_target(self, target, n_outputs: int, dtype=np.float64) -> np.ndarray:
@@ -108,7 +108,7 @@ class Loss:
         raise NotImplementedError
 
     def labels(self, target: np.ndarray) -> np.ndarray:
-        """What ``predict`` should output for a prepared target (classifiers only)."""
+        """The labels of a prepared target, to compare with ``predict`` (classifiers only)."""
         raise TypeError(f"{type(self).__name__} is not a classification loss")
 
     def config(self) -> dict:
@@ -202,8 +202,8 @@ class SoftmaxCrossEntropy(Loss):
     def transform(self, output):
         return F.softmax(output)
 
-    def predict(self, output):
-        return np.argmax(output, axis=1)
+    def predict(self, output, out=None):
+        return np.argmax(output, axis=1, out=out)
 
     def labels(self, target):
         return np.argmax(target, axis=1)
@@ -245,12 +245,14 @@ class SigmoidBinaryCrossEntropy(Loss):
     def transform(self, output):
         return F.sigmoid(output)
 
-    def predict(self, output):
-        labels = (output > 0).astype(np.intp)  # σ(z) > 0.5  <=>  z > 0
-        return labels[:, 0] if labels.shape[1] == 1 else labels
+    def predict(self, output, out=None):
+        z = output[:, 0] if output.shape[1] == 1 else output
+        if out is not None:  # booleans (the training loop's buffer)
+            return np.greater(z, 0, out=out)
+        return (z > 0).astype(np.intp)  # σ(z) > 0.5  <=>  z > 0
 
     def labels(self, target):
-        labels = (target > 0.5).astype(np.intp)
+        labels = target > 0.5  # as booleans, like predict(output, out=...) writes them
         return labels[:, 0] if labels.shape[1] == 1 else labels
 
 
@@ -266,7 +268,7 @@ class MSE(Loss):
     def check_target(self, target, n_outputs, dtype=np.float64):
         return _real_targets(target, n_outputs, dtype)
 
-    def predict(self, output):
+    def predict(self, output, out=None):
         return output[:, 0] if output.shape[1] == 1 else output
 
 

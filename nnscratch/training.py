@@ -87,11 +87,23 @@ def train_step(model: Sequential, loss: Loss, optimizer: Optimizer, x, y, *, che
     return value, output
 
 
-def _count_correct(loss: Loss, output: np.ndarray, truth: np.ndarray) -> int:
-    """Correct predictions in a batch (a multi-label row counts only if every label is right)."""
-    matches = loss.predict(output) == truth
+def _count_correct(loss: Loss, output: np.ndarray, truth: np.ndarray, buffers=None) -> int:
+    """Correct predictions in a batch (a multi-label row counts only if every label is right).
+
+    With ``buffers`` (fit's), the predictions and matches go into arrays kept
+    from batch to batch.
+    """
+    if buffers is None:
+        matches = loss.predict(output) == truth
+        rows = None
+    else:
+        predicted = loss.predict(
+            output, out=_buffer(buffers, "predicted", truth.shape, truth.dtype)
+        )
+        matches = np.equal(predicted, truth, out=_buffer(buffers, "matches", truth.shape, bool))
+        rows = _buffer(buffers, "rows right", truth.shape[:1], bool)
     if matches.ndim == 2:
-        return int(np.count_nonzero(matches.all(axis=1)))
+        return int(np.count_nonzero(matches.all(axis=1, out=rows)))
     return int(np.count_nonzero(matches))
 
 
@@ -305,12 +317,17 @@ def fit(
     return history
 
 
-def _gather(source: np.ndarray, idx: np.ndarray, buffers: dict, name: str) -> np.ndarray:
-    """source[idx] copied into a buffer kept from batch to batch (no new array per step)."""
-    shape = (len(idx),) + source.shape[1:]
+def _buffer(buffers: dict, name: str, shape: tuple, dtype) -> np.ndarray:
+    """An array kept in ``buffers`` from batch to batch (no new array per step)."""
     buffer = buffers.get((name, shape))
     if buffer is None:
-        buffer = buffers[(name, shape)] = np.empty(shape, dtype=source.dtype)
+        buffer = buffers[(name, shape)] = np.empty(shape, dtype=dtype)
+    return buffer
+
+
+def _gather(source: np.ndarray, idx: np.ndarray, buffers: dict, name: str) -> np.ndarray:
+    """source[idx] copied into a buffer kept from batch to batch (no new array per step)."""
+    buffer = _buffer(buffers, name, (len(idx),) + source.shape[1:], source.dtype)
     # mode="clip" (idx is always in range) lets NumPy write straight into ``out``:
     # the default mode="raise" stages the rows in a temporary first, 3x slower
     return np.take(source, idx, axis=0, out=buffer, mode="clip")
@@ -344,7 +361,7 @@ def _run_epoch(
         else:
             idx = order[start:stop]
             xb, yb = _gather(X, idx, buffers, "X"), _gather(y, idx, buffers, "y")
-            tb = None if truth is None else truth[idx]
+            tb = None if truth is None else _gather(truth, idx, buffers, "truth")
         if stop == n:
             penalty = model.penalty()
         value, output = step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)
@@ -352,7 +369,7 @@ def _run_epoch(
             raise _Diverged("NaN" if math.isnan(value) else "infinite", start == 0)
         total_loss += value * ((stop - start) / n) if loss.reduction == "mean" else value
         if truth is not None:
-            correct += _count_correct(loss, output, tb)
+            correct += _count_correct(loss, output, tb, buffers)
     logs = {"loss": total_loss + penalty, "data_loss": total_loss, "penalty": penalty}
     if truth is not None:
         logs["accuracy"] = correct / n

@@ -99,3 +99,28 @@ def test_inference_returns_new_arrays_after_training():
     np.testing.assert_array_equal(first, kept[0])
     np.testing.assert_array_equal(grad, kept[1])
     assert value == loss.forward(first, y)
+
+
+@pytest.mark.parametrize("loss_name", ["softmax_cross_entropy", "binary_cross_entropy"])
+def test_a_full_batch_fit_epoch_allocates_no_arrays(loss_name):
+    """Around the step, ``fit`` counts the correct predictions in reused arrays too."""
+    model, loss, X, y = _problem(loss_name, "mean", np.float64, "tanh")
+    peaks = []
+
+    class Probe(nn.Callback):
+        def on_epoch_begin(self, epoch, logs):
+            tracemalloc.reset_peak()
+            self.start = tracemalloc.get_traced_memory()[0]
+
+        def on_epoch_end(self, epoch, logs):
+            peaks.append(tracemalloc.get_traced_memory()[1] - self.start)
+
+    nn.fit(model, loss, nn.SGD(0.1), X, y, epochs=2, callbacks=[Probe()])  # warm up
+    tracemalloc.start()
+    try:
+        history = nn.fit(model, loss, nn.SGD(0.1), X, y, epochs=5, callbacks=[Probe()])
+    finally:
+        tracemalloc.stop()
+    assert min(peaks[-5:]) < BOUND, f"an epoch allocated {peaks[-5:]} bytes"
+    # and the accuracy it logged is the one of the predictions
+    assert 0 < history["accuracy"][-1] <= 1
