@@ -95,14 +95,13 @@ def _count_correct(loss: Loss, output: np.ndarray, truth: np.ndarray, buffers=No
     """
     if buffers is None:
         matches = loss.predict(output) == truth
-        rows = None
     else:
         predicted = loss.predict(
             output, out=_buffer(buffers, "predicted", truth.shape, truth.dtype)
         )
         matches = np.equal(predicted, truth, out=_buffer(buffers, "matches", truth.shape, bool))
-        rows = _buffer(buffers, "rows right", truth.shape[:1], bool)
     if matches.ndim == 2:
+        rows = None if buffers is None else _buffer(buffers, "rows", truth.shape[:1], bool)
         return int(np.count_nonzero(matches.all(axis=1, out=rows)))
     return int(np.count_nonzero(matches))
 
@@ -361,7 +360,7 @@ def _run_epoch(
         else:
             idx = order[start:stop]
             xb, yb = _gather(X, idx, buffers, "X"), _gather(y, idx, buffers, "y")
-            tb = None if truth is None else _gather(truth, idx, buffers, "truth")
+            tb = None if truth is None else truth[idx]
         if stop == n:
             penalty = model.penalty()
         value, output = step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)
