@@ -1069,20 +1069,8 @@ def run_epoch(model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, che
             )
     runner = buffers[key]
     if runner is None or isinstance(runner, LargeStep):
-        return _numpy_run_epoch(
-            model,
-            loss,
-            optimizer,
-            X,
-            y,
-            truth,
-            batch_size,
-            shuffle,
-            rng,
-            checkpoint,
-            buffers,
-            step=runner,
-        )
+        arguments = (X, y, truth, batch_size, shuffle, rng, checkpoint, buffers)
+        return _numpy_run_epoch(model, loss, optimizer, *arguments, step=runner)
     n = len(X)
     order = rng.permutation(n) if shuffle and batch_size < n else None
     logs, diverged = runner(X, y, order, checkpoint)
