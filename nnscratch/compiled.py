@@ -37,8 +37,9 @@ The runner works directly on ``model.flat_params`` / ``model.flat_grads`` and
 on the optimizer's flat state (``optimizer.state[0]``, created as
 ``optimizer.step`` creates it), and advances ``optimizer.t``: after a compiled
 epoch the objects hold the state a NumPy epoch leaves, so the engines can be
-mixed between epochs. (The layers' cached forward values and the loss's last
-gradient are not refreshed; nothing in training reads them.)
+mixed between epochs. (The layers' cached forward values, the loss's last
+gradient and the optimizer's scratch arrays, such as SGD's ``step``, are not
+refreshed; nothing reads them between steps.)
 
 Semantics, step by step, are those of ``training.train_step`` /
 ``training._run_epoch``: forward z = x W + b, the fused loss kernels of
