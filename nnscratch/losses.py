@@ -26,7 +26,7 @@ class Loss:
     """Base class: reduction, target checks, forward/backward bookkeeping."""
 
     is_classifier = False
-    kernel = None  # (output, target, reduction) -> (value, grad)
+    kernel = None  # (output, target, reduction, work=new_array) -> (value, grad)
 
     def __init__(self, reduction: str = "mean") -> None:
         if reduction not in REDUCTIONS:
