@@ -989,21 +989,10 @@ class LargeStep:
             )
         return self.buffers[rows]
 
-    def __call__(self, model, loss, optimizer, x, y, *, checkpoint):
-        if model.flat_params is not self.flat:
-            raise RuntimeError("the model was re-packed during training")
+    def _backward(self, x, g, outputs, input_grads) -> None:
+        """dW = xᵀg (+ l2·W), db = Σ_rows g, then g ← (g Wᵀ) ∘ f'(a) for the layer below."""
         k = self.kernels
-        outputs, input_grads, kbits, poly = self._buffers(len(x))
-        a = x
-        for i, (dense, code, _) in enumerate(self.plan):  # forward
-            z = np.matmul(a, dense.params["W"], out=outputs[i])
-            k["bias_activation"](code, z, dense.params["b"], self.slopes[i], self.one, kbits, poly)
-            a = z
-        value = loss.compute(a, y)
-        if not math.isfinite(value):
-            return value, a
-        g = loss.backward()
-        for i in range(len(self.plan) - 1, -1, -1):  # backward
+        for i in range(len(self.plan) - 1, -1, -1):
             dense = self.plan[i][0]
             W, dW = dense.params["W"], dense.grads["W"]
             below = x if i == 0 else outputs[i - 1]
@@ -1019,13 +1008,32 @@ class LargeStep:
                 k["activation_backward"](
                     code, below.reshape(-1), g.reshape(-1), self.slopes[i - 1], self.one
                 )
-        opt_code, hp, hp64, states = _optimizer_arguments(model, optimizer, self.memo)
-        lr = optimizer.current_lr()
-        optimizer.t += 1
+
+    def __call__(self, model, loss, optimizer, x, y, *, checkpoint):
+        if model.flat_params is not self.flat:
+            raise RuntimeError("the model was re-packed during training")
+        k = self.kernels
+        outputs, input_grads, kbits, poly = self._buffers(len(x))
+        a = x
+        for i, (dense, code, _) in enumerate(self.plan):  # forward
+            z = np.matmul(a, dense.params["W"], out=outputs[i])
+            k["bias_activation"](code, z, dense.params["b"], self.slopes[i], self.one, kbits, poly)
+            a = z
+        value = loss.compute(a, y)
+        if not math.isfinite(value):
+            return value, a
+        try:
+            self._backward(x, loss.backward(), outputs, input_grads)
+            opt_code, hp, hp64, states = _optimizer_arguments(model, optimizer, self.memo)
+            lr = optimizer.current_lr()
+        except KeyboardInterrupt:  # as train_step: fit restores the weights of this loss
+            np.copyto(checkpoint, self.flat)
+            raise
+        # checkpoint ← weights, then the update: one compiled call, never half done
         k["update_params"](
             opt_code,
             lr,
-            optimizer.t,
+            optimizer.t + 1,
             self.flat,
             model.flat_grads,
             checkpoint,
@@ -1034,6 +1042,7 @@ class LargeStep:
             self.tmp,
             *states,
         )
+        optimizer.t += 1
         return value, a
 
 

@@ -286,3 +286,27 @@ def test_large_step_plan():
     assert compiled._large_plan(two) is None
     identity = nn.Sequential(nn.Dense(2, 2, rng=0), nn.Identity(), nn.Dense(2, 2, rng=0))
     assert [code for _, code, _ in compiled._large_plan(identity)] == [0, 0]
+
+
+def test_ctrl_c_in_the_large_step_keeps_the_start_of_the_step(monkeypatch):
+    """As with train_step: interrupted after its loss, a step leaves the weights it started
+    from (fit restores the checkpoint), never a half-applied update."""
+    monkeypatch.setattr(compiled, "LARGE_STEP", 0)
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((64, 5)), rng.randint(0, 3, 64)
+    calls = []
+    column_sums = compiled.column_sums
+
+    def interrupting(g, out):
+        calls.append(1)
+        if len(calls) == 2 * 4 + 1:  # two layers a step: the second layer of step 5
+            raise KeyboardInterrupt
+        return column_sums(g, out=out)
+
+    monkeypatch.setattr(compiled, "column_sums", interrupting)
+    model = nn.build_mlp(5, [7], 3, activation="relu", rng=0)
+    reference = copy.deepcopy(model)
+    history = fit_with("numba", model, nn.SoftmaxCrossEntropy(), nn.SGD(0.1), X, y, epochs=20)
+    fit_with("numpy", reference, nn.SoftmaxCrossEntropy(), nn.SGD(0.1), X, y, epochs=4)
+    assert history.interrupted and len(history) == 4
+    np.testing.assert_array_equal(model.flat_params, reference.flat_params)
