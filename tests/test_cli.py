@@ -188,6 +188,28 @@ def test_train_other_options(tmp_path, capsys):
     assert "val_loss" not in history["history"] and history["settings"]["batch_size"] == "full"
 
 
+def test_train_engine_numba_gives_the_numpy_run(tmp_path, capsys):
+    pytest.importorskip("numba")
+    histories = {}
+    for engine in ("numpy", "numba"):
+        code, _, err = run(
+            capsys, "train", "--data", "moons", "--samples", "100", "--hidden", "5",
+            "--optimizer", "sgd", "--epochs", "20", "--batch-size", "16", "--engine", engine,
+            "--output", tmp_path / engine,
+        )  # fmt: skip
+        assert code == 0, err
+        histories[engine] = json.loads((tmp_path / engine / "history.json").read_text())
+    assert histories["numba"]["settings"]["engine"] == "numba"
+    for key, values in histories["numpy"]["history"].items():
+        np.testing.assert_allclose(histories["numba"]["history"][key], values, rtol=1e-12)
+    # an optimizer the compiled engine does not run: one line naming it, exit code 1
+    code, _, err = run(
+        capsys, "train", "--data", "moons", "--optimizer", "rmsprop", "--epochs", "2",
+        "--engine", "numba", "--output", tmp_path / "rmsprop",
+    )  # fmt: skip
+    assert code == 1 and "RMSProp" in one_error_line(err)
+
+
 def test_train_refuses_existing_files_unless_overwrite(tmp_path, capsys):
     folder = tmp_path / "run"
     folder.mkdir()
