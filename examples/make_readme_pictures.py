@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from nnscratch.examples.seed004_gaussian_quadrants import seed_network
 
 import nnscratch as nn
 from nnscratch.datasets import make_gaussian_quadrants, make_moons, one_hot
@@ -85,15 +86,7 @@ def main(output_dir=DEFAULT_OUTPUT, quiet: bool = False) -> list[Path]:
     # seed 004: a 2-3-3-4 sigmoid network on four Gaussian quadrants, with its plateaus
     np.random.seed(0)
     Xq, yq = make_gaussian_quadrants(800, noise=0.5)
-    np.random.seed(0)
-    small = nn.initializers.Normal(0.01)
-    deep = nn.Sequential(
-        nn.Dense(2, 3, weight_init=small, bias_init=small),
-        nn.Sigmoid(),
-        nn.Dense(3, 3, weight_init=small, bias_init=small),
-        nn.Sigmoid(),
-        nn.Dense(3, 4, weight_init=small, bias_init=small),
-    )
+    deep = seed_network()
     # accuracy as the seed means it: the arg-max output against the label, after each epoch
     argmax_accuracy = []
     record = nn.LambdaCallback(

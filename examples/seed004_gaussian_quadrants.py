@@ -33,6 +33,20 @@ import nnscratch as nn
 from nnscratch.datasets import make_gaussian_quadrants, one_hot
 
 
+def seed_network() -> nn.Sequential:
+    """The seed's 2-3-3-4 sigmoid network: every Dense draws W then b from N(0, 0.01²),
+    in order, after np.random.seed(0)."""
+    np.random.seed(0)
+    small = nn.initializers.Normal(0.01)
+    return nn.Sequential(
+        nn.Dense(2, 3, weight_init=small, bias_init=small),
+        nn.Sigmoid(),
+        nn.Dense(3, 3, weight_init=small, bias_init=small),
+        nn.Sigmoid(),
+        nn.Dense(3, 4, weight_init=small, bias_init=small),
+    )
+
+
 def main(output_dir=None, quiet=False) -> dict:
     say = (lambda *args: None) if quiet else print
 
@@ -41,16 +55,7 @@ def main(output_dir=None, quiet=False) -> dict:
     X, y = make_gaussian_quadrants(800, noise=0.5)
     Y = one_hot(y, 4)
 
-    # model: every Dense draws W then b from N(0, 0.01²), in order, after np.random.seed(0)
-    np.random.seed(0)
-    small = nn.initializers.Normal(0.01)
-    model = nn.Sequential(
-        nn.Dense(2, 3, weight_init=small, bias_init=small),
-        nn.Sigmoid(),
-        nn.Dense(3, 3, weight_init=small, bias_init=small),
-        nn.Sigmoid(),
-        nn.Dense(3, 4, weight_init=small, bias_init=small),
-    )
+    model = seed_network()
     say(model.summary())
 
     # loss, optimizer, loop
