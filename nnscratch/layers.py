@@ -18,6 +18,7 @@ import numpy as np
 
 from . import functional as F
 from . import initializers
+from ._buffers import reused
 from ._validation import check_dtype, check_number, check_positive_int, check_rng
 
 
@@ -36,15 +37,7 @@ class Layer:
         In training mode a layer's outputs are overwritten by its next training
         call; ``fit`` uses them at once. Inference always returns new arrays.
         """
-        if not self._training:
-            return None
-        key = (name, shape, dtype)
-        buffer = self._buffers.get(key)
-        if buffer is None:
-            if len(self._buffers) > 8:  # batch sizes changed: drop the old ones
-                self._buffers.clear()
-            buffer = self._buffers[key] = np.empty(shape, dtype=dtype)
-        return buffer
+        return reused(self._buffers, name, shape, dtype) if self._training else None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
+from ._buffers import reused
 from ._validation import as_numeric_array, cast_finite, check_finite
 
 REDUCTIONS = ("mean", "sum")
@@ -81,13 +82,7 @@ class Loss:
 
     def _work(self, name: str, shape: tuple, dtype, order: str = "C") -> np.ndarray:
         """An array for the kernel's ``name``, reused from one ``compute`` call to the next."""
-        key = (name, shape, dtype, order)
-        buffer = self._buffers.get(key)
-        if buffer is None:
-            if len(self._buffers) > 16:  # batch sizes changed: drop the old ones
-                self._buffers.clear()
-            buffer = self._buffers[key] = np.empty(shape, dtype=dtype, order=order)
-        return buffer
+        return reused(self._buffers, name, shape, dtype, order)
 
     def backward(self) -> np.ndarray:
         """dL/d(output) of the last forward call."""

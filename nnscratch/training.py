@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from ._buffers import reused
 from ._validation import check_lengths, check_number, check_positive_int, check_rng, check_X
 from .callbacks import Callback
 from .losses import Loss
@@ -96,12 +97,10 @@ def _count_correct(loss: Loss, output: np.ndarray, truth: np.ndarray, buffers=No
     if buffers is None:
         matches = loss.predict(output) == truth
     else:
-        predicted = loss.predict(
-            output, out=_buffer(buffers, "predicted", truth.shape, truth.dtype)
-        )
-        matches = np.equal(predicted, truth, out=_buffer(buffers, "matches", truth.shape, bool))
+        predicted = loss.predict(output, out=reused(buffers, "predicted", truth.shape, truth.dtype))
+        matches = np.equal(predicted, truth, out=reused(buffers, "matches", truth.shape, bool))
     if matches.ndim == 2:
-        rows = None if buffers is None else _buffer(buffers, "rows", truth.shape[:1], bool)
+        rows = None if buffers is None else reused(buffers, "rows", truth.shape[:1], bool)
         return int(np.count_nonzero(matches.all(axis=1, out=rows)))
     return int(np.count_nonzero(matches))
 
@@ -316,17 +315,9 @@ def fit(
     return history
 
 
-def _buffer(buffers: dict, name: str, shape: tuple, dtype) -> np.ndarray:
-    """An array kept in ``buffers`` from batch to batch (no new array per step)."""
-    buffer = buffers.get((name, shape))
-    if buffer is None:
-        buffer = buffers[(name, shape)] = np.empty(shape, dtype=dtype)
-    return buffer
-
-
 def _gather(source: np.ndarray, idx: np.ndarray, buffers: dict, name: str) -> np.ndarray:
     """source[idx] copied into a buffer kept from batch to batch (no new array per step)."""
-    buffer = _buffer(buffers, name, (len(idx),) + source.shape[1:], source.dtype)
+    buffer = reused(buffers, name, (len(idx),) + source.shape[1:], source.dtype)
     # mode="clip" (idx is always in range) lets NumPy write straight into ``out``:
     # the default mode="raise" stages the rows in a temporary first, 3x slower
     return np.take(source, idx, axis=0, out=buffer, mode="clip")
