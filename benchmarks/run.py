@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import numpy as np  # noqa: E402
 
-from benchmarks import measure  # noqa: E402
+from benchmarks import breakdown, measure  # noqa: E402
 from benchmarks.contestants import (  # noqa: E402
     make_contestants,
     numba_unavailable,
@@ -256,6 +256,13 @@ def run(
                 log("peak RSS: done")
             results["demo"] = measure.demo_time(1 if smoke else 3, epochs=100 if smoke else None)
             log(f"demo: {results['demo']['wall_s']['median']:.1f} s")
+            results["breakdown"] = breakdown.run_all(
+                keys,
+                dtypes,
+                smoke=smoke,
+                numba="nnscratch_numba" in names,
+                log=log,
+            )
     results["machine"]["load_average_end"] = measure.machine_info()["load_average"]
     results["elapsed_s"] = time.perf_counter() - started
     return results
@@ -507,6 +514,14 @@ def render(results: dict, markdown: bool = False) -> str:
             for r in results["rss"]
         ]
         lines += _table(header, rows, markdown)
+    if results.get("breakdown"):
+        lines.append("")
+        lines.append(
+            f"{heading}Where the time goes: the parts of a step, timed in place "
+            "(median of rounds; share of fit's step)"
+        )
+        lines.append("")
+        lines.append(breakdown.render(results["breakdown"], markdown).rstrip())
     checks = targets(results)
     if checks:
         lines.append("")

@@ -989,9 +989,21 @@ class LargeStep:
             )
         return self.buffers[rows]
 
-    def _backward(self, x, g, outputs, input_grads) -> None:
+    def forward(self, x):
+        """z_i ← f(a W_i + b_i), layer by layer, into the buffers; returns the output (logits)."""
+        k = self.kernels
+        outputs, _, kbits, poly = self._buffers(len(x))
+        a = x
+        for i, (dense, code, _) in enumerate(self.plan):
+            z = np.matmul(a, dense.params["W"], out=outputs[i])
+            k["bias_activation"](code, z, dense.params["b"], self.slopes[i], self.one, kbits, poly)
+            a = z
+        return a
+
+    def backward(self, x, g) -> None:
         """dW = xᵀg (+ l2·W), db = Σ_rows g, then g ← (g Wᵀ) ∘ f'(a) for the layer below."""
         k = self.kernels
+        outputs, input_grads, _, _ = self._buffers(len(x))
         for i in range(len(self.plan) - 1, -1, -1):
             dense = self.plan[i][0]
             W, dW = dense.params["W"], dense.grads["W"]
@@ -1009,33 +1021,18 @@ class LargeStep:
                     code, below.reshape(-1), g.reshape(-1), self.slopes[i - 1], self.one
                 )
 
-    def __call__(self, model, loss, optimizer, x, y, *, checkpoint):
-        if model.flat_params is not self.flat:
-            raise RuntimeError("the model was re-packed during training")
-        k = self.kernels
-        outputs, input_grads, kbits, poly = self._buffers(len(x))
-        a = x
-        for i, (dense, code, _) in enumerate(self.plan):  # forward
-            z = np.matmul(a, dense.params["W"], out=outputs[i])
-            k["bias_activation"](code, z, dense.params["b"], self.slopes[i], self.one, kbits, poly)
-            a = z
-        value = loss.compute(a, y)
-        if not math.isfinite(value):
-            return value, a
-        try:
-            self._backward(x, loss.backward(), outputs, input_grads)
-            opt_code, hp, hp64, states = _optimizer_arguments(model, optimizer, self.memo)
-            lr = optimizer.current_lr()
-        except KeyboardInterrupt:  # as train_step: fit restores the weights of this loss
-            np.copyto(checkpoint, self.flat)
-            raise
-        # checkpoint ← weights, then the update: one compiled call, never half done
-        k["update_params"](
+    def update(self, optimizer, checkpoint, arguments, lr) -> None:
+        """checkpoint ← weights, then the optimizer's update at rate ``lr``: one compiled pass.
+
+        ``arguments``: ``_optimizer_arguments(model, optimizer, self.memo)``.
+        """
+        opt_code, hp, hp64, states = arguments
+        self.kernels["update_params"](
             opt_code,
             lr,
             optimizer.t + 1,
             self.flat,
-            model.flat_grads,
+            self.model.flat_grads,
             checkpoint,
             hp,
             hp64,
@@ -1043,7 +1040,23 @@ class LargeStep:
             *states,
         )
         optimizer.t += 1
-        return value, a
+
+    def __call__(self, model, loss, optimizer, x, y, *, checkpoint):
+        if model.flat_params is not self.flat:
+            raise RuntimeError("the model was re-packed during training")
+        output = self.forward(x)
+        value = loss.compute(output, y)
+        if not math.isfinite(value):
+            return value, output
+        try:
+            self.backward(x, loss.backward())
+            arguments = _optimizer_arguments(model, optimizer, self.memo)
+            lr = optimizer.current_lr()
+        except KeyboardInterrupt:  # as train_step: fit restores the weights of this loss
+            np.copyto(checkpoint, self.flat)
+            raise
+        self.update(optimizer, checkpoint, arguments, lr)  # never half done
+        return value, output
 
 
 # Above this many multiply-adds per training step the matrix products dominate:

@@ -202,3 +202,46 @@ def test_smoke_mode_runs_every_workload_and_renders(capsys):
 def test_the_docs_page_has_the_results_markers():
     text = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
     assert text.count(bench.BEGIN) == 1 and text.count(bench.END) == 1
+
+
+# ---------------------------------------------------------------- the breakdown
+
+
+@pytest.mark.parametrize("engine", ["numpy", pytest.param("numba", marks=needs_numba)])
+def test_the_timed_parts_of_a_step_train_as_fit_does(engine):
+    # The breakdown times fit's own calls: taken apart, they must train the same weights.
+    from benchmarks.breakdown import LARGE_STEP_PARTS, NUMPY_PARTS, StepParts
+
+    w = WORKLOADS["W3"]  # ReLU, mean loss, shuffled batches of 64 (the last one smaller)
+    X, y, params = _setup(w, n_samples=200)
+    reference = NnscratchFit(w, X, y, params)
+    reference.run(2)
+    parts = StepParts(NnscratchFit(w, X, y, params), engine)
+    seconds = parts.epochs(2)
+    weights = [(d.W.copy(), d.b.copy()) for d in parts.model.layers if hasattr(d, "W")]
+    if engine == "numpy":  # the same calls in the same order: the same roundings
+        for (Wa, ba), (Wb, bb) in zip(weights, reference.weights()):
+            np.testing.assert_array_equal(Wa, Wb)
+            np.testing.assert_array_equal(ba, bb)
+    else:
+        _assert_same(weights, reference.weights())
+    assert set(seconds) == set(NUMPY_PARTS if engine == "numpy" else LARGE_STEP_PARTS)
+    assert all(math.isfinite(s) and s > 0 for s in seconds.values())
+
+
+def test_a_full_batch_step_has_no_gather_and_the_breakdown_renders():
+    from benchmarks import breakdown
+
+    full = breakdown.breakdown("W1", np.float64, smoke=True)
+    assert "gather the batch" not in full["parts_s"]
+    assert full["parts_s"][breakdown.REST] == pytest.approx(
+        full["fit_s"] - sum(v for k, v in full["parts_s"].items() if k != breakdown.REST)
+    )
+    mini = breakdown.breakdown(_small("W4"), np.float32, smoke=True)
+    assert mini["dtype"] == "float32" and mini["parts_s"]["gather the batch"] > 0
+    assert not breakdown.large_step_runs(_small("W4")) and breakdown.large_step_runs(
+        WORKLOADS["W4"]
+    )
+    text = breakdown.render([full], markdown=True)
+    assert "| Dense forward (product, bias) | " in text and "| **fit, per step** | " in text
+    assert "–" not in breakdown.render([mini]) and "–" in text  # W1 has nothing to gather

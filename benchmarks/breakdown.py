@@ -1,0 +1,279 @@
+"""Where the time of a training step goes: ``fit``'s step taken apart, each part timed in place.
+
+The calls one step of ``fit`` makes are run in ``fit``'s order, on ``fit``'s
+shuffled batches, step after step, with a clock read between them, so every
+part finds the caches as the part before left them (a matrix product evicts
+what the loss needs next, as inside ``fit``). The parts, summed over layers:
+
+* NumPy engine (``training.train_step`` and ``_run_epoch`` around it): gathering
+  the batch; Dense forward (product and bias); activations forward; the loss
+  value and gradient; the divergence checkpoint (a copy of the weights); Dense
+  backward (products and column sums); activations backward; the optimizer's
+  update; counting the correct answers.
+* ``engine="numba"`` on large networks (``compiled.LargeStep``): gathering; the
+  forward pass (products, each followed by one compiled bias-and-activation
+  pass); the loss; the backward pass (products, compiled derivative passes,
+  column sums); the checkpoint fused with the update (one compiled pass);
+  counting. Small networks train whole epochs in one compiled call, which has
+  no parts to time.
+
+``fit`` itself is timed alone (its per-step time, as in the ratio tables),
+on its own copy of the model, in the same rounds; "rest" is that time minus
+the parts: the epoch loop and History, less the clock reads (~0.1 µs a part),
+plus whatever differs between the two runs. It can come out slightly
+negative. The bound (``matmul``, the products alone) is timed in the same
+rounds, for the products' share.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from benchmarks import measure
+from benchmarks.contestants import BareMatmul, NnscratchFit, NnscratchNumba
+from benchmarks.workloads import WORKLOADS, Workload, initial_params, load_data
+
+NUMPY_PARTS = (
+    "gather the batch",
+    "Dense forward (product, bias)",
+    "activations forward",
+    "loss value and gradient",
+    "divergence checkpoint (copy)",
+    "Dense backward (products, column sums)",
+    "activations backward",
+    "optimizer update",
+    "count correct answers",
+)
+LARGE_STEP_PARTS = (
+    "gather the batch",
+    "forward (products; compiled bias + activation)",
+    "loss value and gradient",
+    "backward (products; compiled derivative; column sums)",
+    "checkpoint + update (one compiled pass)",
+    "count correct answers",
+)
+REST = "rest: fit's step minus the parts above"
+
+
+class Clock:
+    """``tick(part)`` adds the time since the previous tick to ``part``."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def tick(self, part: str) -> None:
+        now = time.perf_counter()
+        self.totals[part] = self.totals.get(part, 0.0) + (now - self.last)
+        self.last = now
+
+
+def _numpy_step(tick, model, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
+    """``training.train_step``, one timed call at a time (returns the output)."""
+    from nnscratch.layers import Dense
+
+    a = xb
+    for layer in model.layers:
+        a = layer.forward(a, training=True)
+        tick("Dense forward (product, bias)" if isinstance(layer, Dense) else "activations forward")
+    loss.compute(a, yb)
+    tick("loss value and gradient")
+    np.copyto(checkpoint, model.flat_params)
+    tick("divergence checkpoint (copy)")
+    grad = loss.backward()
+    for layer in reversed(model.layers[1:]):
+        grad = layer.backward(grad)
+        dense = isinstance(layer, Dense)
+        tick("Dense backward (products, column sums)" if dense else "activations backward")
+    model.layers[0].param_backward(grad)  # the workloads start with Dense: no dL/dX
+    tick("Dense backward (products, column sums)")
+    optimizer.step([model.flat_params], [model.flat_grads])
+    tick("optimizer update")
+    return a
+
+
+def _large_step(tick, step, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
+    """``compiled.LargeStep.__call__``, one timed call at a time (returns the output)."""
+    from nnscratch.compiled import _optimizer_arguments
+
+    output = step.forward(xb)
+    tick(LARGE_STEP_PARTS[1])
+    loss.compute(output, yb)
+    tick(LARGE_STEP_PARTS[2])
+    step.backward(xb, loss.backward())
+    tick(LARGE_STEP_PARTS[3])
+    arguments = _optimizer_arguments(step.model, optimizer, step.memo)
+    step.update(optimizer, checkpoint, arguments, optimizer.current_lr())
+    tick(LARGE_STEP_PARTS[4])
+    return output
+
+
+class StepParts:
+    """A model trained by ``fit``'s calls taken apart: ``epochs(k)`` returns seconds per part."""
+
+    def __init__(self, contestant, engine: str) -> None:
+        from nnscratch import compiled
+
+        self.model, self.loss = contestant.model, contestant.loss
+        self.optimizer = contestant.optimizer
+        self.X = contestant.X
+        self.y = self.loss.check_target(contestant.y, self.model.n_out, self.model.dtype)
+        self.truth = self.loss.labels(self.y)
+        self.checkpoint = self.model.flat_params.copy()
+        self.buffers: dict = {}
+        self.batch = contestant.workload.batch_size or len(self.X)
+        self.step = None
+        if engine == "numba":
+            self.step = compiled.LargeStep(self.model, compiled._large_plan(self.model))
+        self.rng = np.random.RandomState(0)
+
+    def epochs(self, k: int) -> dict[str, float]:
+        from nnscratch.training import _count_correct, _gather
+
+        model, loss, optimizer, X, y = self.model, self.loss, self.optimizer, self.X, self.y
+        n, clock = len(X), Clock()
+        for _ in range(k):
+            order = self.rng.permutation(n) if self.batch < n else None
+            for start in range(0, n, self.batch):
+                clock.tick("not timed")
+                if order is None:
+                    xb, yb, tb = X, y, self.truth
+                else:
+                    idx = order[start : start + self.batch]
+                    xb = _gather(X, idx, self.buffers, "X")
+                    yb, tb = _gather(y, idx, self.buffers, "y"), self.truth[idx]
+                    clock.tick("gather the batch")
+                if self.step is None:
+                    output = _numpy_step(
+                        clock.tick, model, loss, optimizer, xb, yb, self.checkpoint
+                    )
+                else:
+                    output = _large_step(
+                        clock.tick, self.step, loss, optimizer, xb, yb, self.checkpoint
+                    )
+                _count_correct(loss, output, tb, self.buffers)
+                clock.tick("count correct answers")
+        clock.totals.pop("not timed", None)
+        return clock.totals
+
+
+def breakdown(workload, dtype=np.float64, engine: str = "numpy", *, smoke=False, rounds=7):
+    """Per-step seconds of every part (median over rounds), of fit, and of the bound.
+
+    Each round times ``fit`` (as the ratio tables do), the parts over the same
+    number of epochs, and the bound (``matmul``), one after the other.
+    """
+    w = WORKLOADS[workload] if isinstance(workload, str) else workload
+    n = w.smoke_samples() if smoke else w.n_samples
+    X, y = load_data(w, dtype, n_samples=n)
+    params = initial_params(w, dtype)
+    if engine == "numba":
+        fit_run = NnscratchNumba(w, X, y, params, warm=not smoke)
+    else:
+        fit_run = NnscratchFit(w, X, y, params)
+    parts = StepParts(NnscratchFit(w, X, y, params), engine)  # its own model, trained apart
+    bound = BareMatmul(w, X, y, params)
+    steps = w.steps_per_epoch(n)
+    if smoke:
+        epochs, rounds = 1, 1
+    elif w.heavy:
+        epochs = 1
+    else:
+        epochs = max(1, round(0.05 / measure.seconds_per_epoch(fit_run)))
+    samples: dict[str, list[float]] = {"fit": [], "matmul": []}
+    parts.epochs(1)  # warm-up (and JIT, for numba)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            fit_run.run(epochs)
+            samples["fit"].append((time.perf_counter() - t0) / (epochs * steps))
+            for part, seconds in parts.epochs(epochs).items():
+                samples.setdefault(part, []).append(seconds / (epochs * steps))
+            t0 = time.perf_counter()
+            bound.run(epochs)
+            samples["matmul"].append((time.perf_counter() - t0) / (epochs * steps))
+    names = LARGE_STEP_PARTS if engine == "numba" else NUMPY_PARTS
+    per_step = {part: float(np.median(samples[part])) for part in names if part in samples}
+    fit_s = float(np.median(samples["fit"]))
+    per_step[REST] = fit_s - sum(per_step.values())
+    return {
+        "workload": w.key,
+        "dtype": np.dtype(dtype).name,
+        "engine": engine,
+        "fit_s": fit_s,
+        "matmul_s": float(np.median(samples["matmul"])),
+        "parts_s": per_step,
+        "rounds": rounds,
+    }
+
+
+def large_step_runs(w: Workload) -> bool:
+    """Whether ``fit(engine="numba")`` trains this workload with ``LargeStep`` (which has parts)."""
+    from nnscratch import compiled
+
+    sizes = w.sizes
+    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return (w.batch_size or w.n_samples) * macs > compiled.LARGE_STEP
+
+
+def run_all(keys=None, dtypes=(np.float64,), *, smoke=False, numba=True, log=print) -> list[dict]:
+    """``breakdown`` of the NumPy engine on every workload (keys or ``Workload``s; default
+    all), and of ``engine="numba"`` where it runs ``LargeStep``."""
+    from nnscratch import compiled
+
+    workloads = [WORKLOADS[k] if isinstance(k, str) else k for k in (keys or WORKLOADS)]
+    rows = []
+    for dtype in dtypes:
+        for engine in ("numpy", "numba"):
+            for w in workloads:
+                if engine == "numba" and not (
+                    numba and compiled.available() and large_step_runs(w)
+                ):
+                    continue
+                t0 = time.perf_counter()
+                rows.append(breakdown(w, dtype, engine, smoke=smoke))
+                log(f"breakdown {w.key} {np.dtype(dtype).name} engine={engine}: "
+                    f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+    return rows
+
+
+def _cell(seconds: float, total: float) -> str:
+    value = seconds * 1e6
+    text = f"{value:.0f} µs" if abs(value) >= 100 else f"{value:.1f} µs"
+    if abs(value) >= 10_000:
+        text = f"{value / 1000:.1f} ms"
+    elif abs(value) >= 1000:
+        text = f"{value / 1000:.2f} ms"
+    return f"{text} ({100 * seconds / total:.0f} %)"
+
+
+def render(rows: list[dict], markdown: bool = False) -> str:
+    """One table per (engine, dtype): parts down, workloads across."""
+    out = []
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["engine"], row["dtype"]), []).append(row)
+    for (engine, dtype), group in groups.items():
+        names = (LARGE_STEP_PARTS if engine == "numba" else NUMPY_PARTS) + (REST,)
+        title = "engine=numba (compiled.LargeStep)" if engine == "numba" else "engine=numpy"
+        header = ["part of a step", *[r["workload"] for r in group]]
+        lines = [[name] + [_cell(r["parts_s"][name], r["fit_s"]) if name in r["parts_s"] else "–"
+                           for r in group] for name in names]  # fmt: skip
+        lines.append(["**fit, per step**" if markdown else "fit, per step"]
+                     + [_cell(r["fit_s"], r["fit_s"]) for r in group])  # fmt: skip
+        lines.append(["matrix products alone (the bound)"]
+                     + [_cell(r["matmul_s"], r["fit_s"]) for r in group])  # fmt: skip
+        out.append(f"{'#### ' if markdown else ''}Per step, {title}, {dtype}")
+        out.append("")
+        if markdown:
+            out.append("| " + " | ".join(header) + " |")
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(line) + " |" for line in lines]
+        else:
+            widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(len(header))]
+            for line in [header, *lines]:
+                out.append("  ".join(str(x).ljust(wd) for x, wd in zip(line, widths)))
+        out.append("")
+    return "\n".join(out)
