@@ -89,8 +89,21 @@ SCHEDULES = {
 # ---------------------------------------------------------------- optimizers
 
 
+# A long parameter vector (``fit`` passes all weights as one) is updated in blocks
+# of this many values. Each pass of ``update`` (lr·g, then p minus that; Adam has
+# ten) over a whole vector larger than the cache is a round trip to memory; over a
+# block, the passes after the first find p, g, the state and the scratch in cache
+# (256 KiB of each in float64; the scratch is the same block every time).
+# Measured on W4's 670k weights (float64, cache cold): SGD 1.34 -> 0.98 ms, Adam 4.7
+# -> 1.4 ms. Smaller vectors, and arrays of two or more dimensions, are one block.
+BLOCK = 32768
+
+
 class Optimizer:
     """Base: learning rate (number or schedule), step counter, state lists."""
+
+    # keys of ``init_state`` that are scratch space (overwritten by every update), not state
+    scratch_keys: tuple[str, ...] = ()
 
     def __init__(self, lr) -> None:
         if isinstance(lr, Schedule):
@@ -116,7 +129,20 @@ class Optimizer:
         lr = self.current_lr()
         self.t += 1
         for p, g, s in zip(params, grads, self.state):
-            self.update(p, g, s, lr)
+            if p.ndim == 1 and p.size > BLOCK:
+                self._update_in_blocks(p, g, s, lr)
+            else:
+                self.update(p, g, s, lr)
+
+    def _update_in_blocks(self, p, g, state, lr) -> None:
+        """``update`` on p[i:i+BLOCK] for i = 0, BLOCK, ...: the same arithmetic, in cache."""
+        for start in range(0, p.size, BLOCK):
+            block = slice(start, start + BLOCK)
+            size = min(BLOCK, p.size - start)
+            block_state = {
+                k: v[:size] if k in self.scratch_keys else v[block] for k, v in state.items()
+            }
+            self.update(p[block], g[block], block_state, lr)
 
     def init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
         return {}
@@ -157,6 +183,8 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = nesterov
 
+    scratch_keys = ("step", "look_ahead")
+
     def init_state(self, p):
         state = {"step": np.empty_like(p)}
         if self.momentum:
@@ -195,6 +223,8 @@ class Adam(Optimizer):
         self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
         self.eps = check_number(eps, "eps", low=0, low_open=True)
 
+    scratch_keys = ("scratch", "denominator")
+
     def init_state(self, p):
         return {k: np.zeros_like(p) for k in ("m", "v", "scratch", "denominator")}
 
@@ -214,6 +244,8 @@ class Adam(Optimizer):
 
 class _Adaptive(Optimizer):
     """Shared step of RMSProp and AdaGrad: p ← p - lr · g / (sqrt(s) + ε)."""
+
+    scratch_keys = ("scratch", "denominator")
 
     def init_state(self, p):
         return {k: np.zeros_like(p) for k in ("s", "scratch", "denominator")}

@@ -145,3 +145,51 @@ def test_state_is_tied_to_the_parameter_count():
     optimizer.step([np.zeros(2)], [np.ones(2)])
     with pytest.raises(ValueError, match="fresh optimizer"):
         optimizer.step([np.zeros(2), np.zeros(3)], [np.ones(2), np.ones(3)])
+
+
+BLOCKED = [
+    lambda: nn.SGD(0.1),
+    lambda: nn.SGD(0.1, momentum=0.9),
+    lambda: nn.SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: nn.Adam(0.01),
+    lambda: nn.RMSProp(0.01),
+    lambda: nn.AdaGrad(0.1),
+]
+
+
+@pytest.mark.parametrize("make", BLOCKED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_long_vector_updated_in_blocks_gets_the_same_bits(make, dtype, monkeypatch):
+    # fit's flat vector of weights is updated block by block (optimizers.BLOCK):
+    # every value must go through the same arithmetic as in one whole-vector update
+    from nnscratch import optimizers
+
+    rng = np.random.default_rng(0)
+    n = 2 * optimizers.BLOCK + 1234  # the last block is short
+    p0 = rng.standard_normal(n).astype(dtype)
+    grads = [rng.standard_normal(n).astype(dtype) for _ in range(3)]
+    results = []
+    for block in (optimizers.BLOCK, 10**12):  # in blocks, then whole
+        monkeypatch.setattr(optimizers, "BLOCK", block)
+        optimizer, p = make(), p0.copy()
+        for g in grads:
+            optimizer.step([p], [g])
+        real = {k: v for k, v in optimizer.state[0].items() if k not in optimizer.scratch_keys}
+        results.append((p, real))
+    (p_blocks, state_blocks), (p_whole, state_whole) = results
+    assert not np.array_equal(p_whole, p0)
+    np.testing.assert_array_equal(p_blocks, p_whole)
+    assert state_blocks.keys() == state_whole.keys()
+    for key in state_whole:
+        np.testing.assert_array_equal(state_blocks[key], state_whole[key])
+
+
+def test_a_strided_vector_is_updated_in_place_block_by_block():
+    from nnscratch import optimizers
+
+    base = np.ones(2 * (optimizers.BLOCK + 10))
+    p = base[::2]  # a view: the update must land in base
+    g = np.arange(p.size, dtype=float)
+    nn.SGD(0.5).step([p], [g])
+    np.testing.assert_array_equal(base[::2], 1 - 0.5 * g)
+    np.testing.assert_array_equal(base[1::2], 1.0)
