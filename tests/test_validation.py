@@ -114,3 +114,24 @@ def test_lists_bools_and_integers_are_accepted():
     nn.fit(m, nn.SoftmaxCrossEntropy(), nn.SGD(0.1), X.tolist(), [bool(v) for v in Y], epochs=1)
     assert m.predict(np.array([[1, 2], [3, 4]])).shape == (2,)
     assert m.predict_proba([[0.5, 0.5]]).sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_all_finite_sees_every_bad_entry_and_no_false_alarm(dtype):
+    from nnscratch._validation import all_finite
+
+    big = np.finfo(dtype).max
+    X = np.ones((50, 7), dtype=dtype)
+    assert all_finite(X) and all_finite(X[:, 0]) and all_finite(X[:0])
+    for bad in (np.nan, np.inf, -np.inf):
+        Y = X.copy()
+        Y[31, 4] = bad
+        assert not all_finite(Y) and not all_finite(Y.T) and not all_finite(Y[:, 4])
+    Y = X.copy()
+    Y[3, :2] = np.inf, -np.inf  # the row sum is NaN
+    assert not all_finite(Y)
+    Y = X.copy()
+    Y[3, :] = big  # the row sums overflow, every entry is finite: no false alarm
+    with np.errstate(over="raise"):
+        assert all_finite(Y)
+    assert not all_finite(np.array([[big, np.nan]], dtype=dtype))
