@@ -1,6 +1,6 @@
 """Run the benchmarks of issue "4/7 Speed" and print the table.
 
-    python benchmarks/run.py                 # the full run (~3 min on 2 cores) , writes results.json
+    python benchmarks/run.py                 # the full run (~3 min on 2 cores), writes results.json
     python benchmarks/run.py --smoke         # every workload and contestant for 2-3 steps (CI);
                                              # no numba engine unless --with-numba (JIT ~10 s)
     python benchmarks/run.py --markdown      # also print the table for docs/benchmarks.md
