@@ -320,7 +320,7 @@ def _gather(source: np.ndarray, idx: np.ndarray, buffers: dict, name: str) -> np
     buffer = reused(buffers, name, (len(idx),) + source.shape[1:], source.dtype)
     # mode="clip" (idx is always in range) lets NumPy write straight into ``out``:
     # the default mode="raise" stages the rows in a temporary first, 3x slower
-    return np.take(source, idx, axis=0, out=buffer, mode="clip")
+    return source.take(idx, axis=0, out=buffer, mode="clip")
 
 
 def _run_epoch(
