@@ -1,5 +1,8 @@
 """Where the time of a training step goes: ``fit``'s step taken apart, each part timed in place.
 
+    python benchmarks/breakdown.py --only W4 --dtypes float32   # just these tables
+    (``make bench`` runs it for every workload after the ratios)
+
 The calls one step of ``fit`` makes are run in ``fit``'s order, on ``fit``'s
 shuffled batches, step after step, with a clock read between them, so every
 part finds the caches as the part before left them (a matrix product evicts
@@ -27,13 +30,19 @@ rounds, for the products' share.
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import measure
-from benchmarks.contestants import BareMatmul, NnscratchFit, NnscratchNumba
-from benchmarks.workloads import WORKLOADS, Workload, initial_params, load_data
+import numpy as np  # noqa: E402
+
+from benchmarks import measure  # noqa: E402
+from benchmarks.contestants import BareMatmul, NnscratchFit, NnscratchNumba  # noqa: E402
+from benchmarks.workloads import WORKLOADS, Workload, initial_params, load_data  # noqa: E402
 
 NUMPY_PARTS = (
     "gather the batch",
@@ -277,3 +286,30 @@ def render(rows: list[dict], markdown: bool = False) -> str:
                 out.append("  ".join(str(x).ljust(wd) for x, wd in zip(line, widths)))
         out.append("")
     return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help="workloads, e.g. W1,W4 (default: all)")
+    parser.add_argument("--dtypes", default="float64,float32")
+    parser.add_argument("--no-numba", action="store_true", help="skip engine='numba'")
+    parser.add_argument("--smoke", action="store_true", help="one round of a few steps")
+    parser.add_argument("--markdown", action="store_true", help="Markdown tables")
+    args = parser.parse_args(argv)
+    keys = args.only.split(",") if args.only else None
+    for key in keys or []:
+        if key not in WORKLOADS:
+            parser.error(f"unknown workload {key}; expected {', '.join(WORKLOADS)}")
+    rows = run_all(
+        keys,
+        [np.dtype(d).type for d in args.dtypes.split(",")],
+        smoke=args.smoke,
+        numba=not args.no_numba,
+        log=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
+    print(render(rows, markdown=args.markdown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

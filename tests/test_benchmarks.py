@@ -245,3 +245,13 @@ def test_a_full_batch_step_has_no_gather_and_the_breakdown_renders():
     text = breakdown.render([full], markdown=True)
     assert "| Dense forward (product, bias) | " in text and "| **fit, per step** | " in text
     assert "–" not in breakdown.render([mini]) and "–" in text  # W1 has nothing to gather
+
+
+def test_the_breakdown_runs_from_the_command_line(capsys):
+    from benchmarks import breakdown
+
+    assert breakdown.main(["--only", "W1", "--dtypes", "float32", "--smoke", "--no-numba"]) == 0
+    out = capsys.readouterr().out
+    assert "Per step, engine=numpy, float32" in out and "count correct answers" in out
+    with pytest.raises(SystemExit):
+        breakdown.main(["--only", "W9"])
