@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .functional import row_sums
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -108,7 +110,7 @@ def all_finite(array: np.ndarray) -> bool:
     """
     if array.ndim == 2 and array.size:
         with np.errstate(over="ignore", invalid="ignore"):
-            sums = np.matmul(array, np.ones(array.shape[1], dtype=array.dtype))
+            sums = row_sums(array)
         if np.isfinite(sums).all():
             return True
     return bool(np.isfinite(array).all())

@@ -175,17 +175,18 @@ def relu_grad(a: np.ndarray, out=None) -> np.ndarray:
 
 def leaky_relu(z: np.ndarray, slope: float, out=None) -> np.ndarray:
     """a = z if z > 0 else slope·z  =  max(z, slope·z)   (0 <= slope < 1)."""
-    a = np.multiply(z, slope, out=out)
+    a = np.multiply(z, _constant(slope, z.dtype), out=out)
     return np.maximum(z, a, out=a)
 
 
 def leaky_relu_grad(a: np.ndarray, slope: float, out=None) -> np.ndarray:
-    """da/dz = 1 if a > 0 else slope; a > 0 exactly when z > 0 because slope >= 0."""
-    d = np.where(a > 0, 1, slope).astype(a.dtype, copy=False)
-    if out is None:
-        return d
-    np.copyto(out, d)
-    return out
+    """da/dz = 1 if a > 0 else slope; a > 0 exactly when z > 0 because slope >= 0.
+
+    That is max(sign a, slope): sign a is 1 above 0, and 0 or -1 (both below
+    slope) otherwise. Two passes in place, no temporary.
+    """
+    d = np.sign(a, out=out)
+    return np.maximum(d, _constant(slope, a.dtype), out=d)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -351,7 +351,7 @@ def _run_epoch(
         else:
             idx = order[start:stop]
             xb, yb = _gather(X, idx, buffers, "X"), _gather(y, idx, buffers, "y")
-            tb = None if truth is None else truth[idx]
+            tb = None if truth is None else _gather(truth, idx, buffers, "truth")
         if stop == n:
             penalty = model.penalty()
         value, output = step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)

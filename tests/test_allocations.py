@@ -68,7 +68,7 @@ def _peak_per_step(model, loss, optimizer, X, y, steps=3) -> int:
     "activation, loss_name, reduction, optimizer, dtype",
     list(
         itertools.product(
-            ["tanh", "relu", "sigmoid"],
+            ["tanh", "relu", "sigmoid", "leaky_relu"],
             list(LOSSES),
             ["sum", "mean"],
             list(OPTIMIZERS),
