@@ -75,10 +75,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import initializers
 from . import layers as L
 from . import optimizers as O
-from ._validation import cast_finite, check_output_finite
+from ._validation import cast_finite, check_number, check_output_finite, check_positive_int
 from .losses import MSE, Loss, SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy
 from .network import Sequential
-from .training import train_step
+from .training import _gather, train_step
 
 SOLVERS = ("sgd", "adam", "rmsprop", "adagrad")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
@@ -87,26 +87,6 @@ _FLOATS = (np.float64, np.float32)
 
 def _is_bool(value) -> bool:
     return isinstance(value, (bool, np.bool_))
-
-
-def _check_real(value, name, low=None, high=None, low_open=False, high_open=False) -> float:
-    if _is_bool(value) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    bad_low = low is not None and (value <= low if low_open else value < low)
-    bad_high = high is not None and (value >= high if high_open else value > high)
-    if bad_low or bad_high:
-        left, right = "(" if low_open else "[", ")" if high_open else "]"
-        hi = "inf" if high is None else high
-        raise ValueError(f"{name} must be in {left}{low}, {hi}{right}, got {value!r}")
-    return float(value)
-
-
-def _check_int(value, name, low=1) -> int:
-    if _is_bool(value) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {low}, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 class _BaseMLP(BaseEstimator):
@@ -173,7 +153,7 @@ class _BaseMLP(BaseEstimator):
             sizes = [sizes]
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
             raise TypeError(f"hidden_layer_sizes must be an int or a list of ints, got {sizes!r}")
-        sizes = [_check_int(h, "each hidden layer size") for h in sizes]
+        sizes = [check_positive_int(h, "each hidden layer size") for h in sizes]
         activation = self.activation
         if isinstance(activation, str):
             activations = [activation] * len(sizes)
@@ -204,26 +184,31 @@ class _BaseMLP(BaseEstimator):
                 f"got {self.learning_rate!r}"
             )
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            _check_int(self.batch_size, "batch_size")
-        _check_real(self.alpha, "alpha", low=0)
-        _check_real(self.learning_rate_init, "learning_rate_init", low=0, low_open=True)
-        _check_real(self.power_t, "power_t", low=0)
-        _check_int(self.max_iter, "max_iter")
-        _check_real(self.tol, "tol", low=0)
-        _check_real(self.momentum, "momentum", low=0, high=1, high_open=True)
-        _check_real(self.beta_1, "beta_1", low=0, high=1, high_open=True)
-        _check_real(self.beta_2, "beta_2", low=0, high=1, high_open=True)
-        _check_real(self.epsilon, "epsilon", low=0, low_open=True)
-        _check_real(self.dropout, "dropout", low=0, high=1, high_open=True)
+            check_positive_int(self.batch_size, "batch_size")
+        check_number(self.alpha, "alpha", low=0)
+        check_number(self.learning_rate_init, "learning_rate_init", low=0, low_open=True)
+        check_number(self.power_t, "power_t", low=0)
+        check_positive_int(self.max_iter, "max_iter")
+        check_number(self.tol, "tol", low=0)
+        check_number(self.momentum, "momentum", low=0, high=1, high_open=True)
+        check_number(self.beta_1, "beta_1", low=0, high=1, high_open=True)
+        check_number(self.beta_2, "beta_2", low=0, high=1, high_open=True)
+        check_number(self.epsilon, "epsilon", low=0, low_open=True)
+        check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
         for name in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
             if not _is_bool(getattr(self, name)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.early_stopping:
-            _check_real(
-                self.validation_fraction, "validation_fraction", 0, 1, low_open=True, high_open=True
+            check_number(
+                self.validation_fraction,
+                "validation_fraction",
+                low=0,
+                high=1,
+                low_open=True,
+                high_open=True,
             )
         if self.n_iter_no_change != np.inf:
-            _check_int(self.n_iter_no_change, "n_iter_no_change")
+            check_positive_int(self.n_iter_no_change, "n_iter_no_change")
         if self.weight_init is not None:
             initializers.get(self.weight_init)  # raises on an unknown name
         return sizes, activations
@@ -296,7 +281,7 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-        self._best_params = [p.copy() for p in self.model_.parameters()]
+        self._best_params = self.model_.flat_params.copy()
 
     # ------------------------------------------------------------ weights
     def _dense_layers(self) -> list[L.Dense]:
@@ -364,11 +349,9 @@ class _BaseMLP(BaseEstimator):
         for layer in self.model_.layers:
             if isinstance(layer, L.Dropout):
                 layer.rng = self._random_state
-        X = X.astype(self.model_.dtype, copy=False)
+        X = cast_finite(X, self.model_.dtype, "X")  # a float32 model: 1e39 is named, not NaN
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             self._fit_stochastic(X, y2d, incremental)
         return self
@@ -408,6 +391,7 @@ class _BaseMLP(BaseEstimator):
         scale = 1.0 / self.n_outputs_ if isinstance(loss, MSE) else 1.0
         schedule = self.solver != "adam"
         sample_idx = np.arange(n_samples)
+        buffers: dict = {}
         try:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
@@ -415,8 +399,12 @@ class _BaseMLP(BaseEstimator):
                     sample_idx = sk_shuffle(sample_idx, random_state=rs)
                 accumulated = 0.0
                 for batch in gen_batches(n_samples, batch_size):
-                    idx = sample_idx[batch] if self.shuffle else batch
-                    xb, yb = X_train[idx], target[idx]
+                    if self.shuffle:  # gathered into arrays kept from batch to batch, as in fit
+                        idx = sample_idx[batch]
+                        xb = _gather(X_train, idx, buffers, "X")
+                        yb = _gather(target, idx, buffers, "y")
+                    else:
+                        xb, yb = X_train[batch], target[batch]
                     m = xb.shape[0]
                     for layer in dense:
                         layer.l2 = self.alpha / m
@@ -465,8 +453,7 @@ class _BaseMLP(BaseEstimator):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=4)
         if self.early_stopping:  # put back the weights of the best validation score
-            for saved, p in zip(self._best_params, model.parameters()):
-                np.copyto(p, saved)
+            np.copyto(model.flat_params, self._best_params)
 
     def _trigger_stopping(self, msg: str, schedule: bool) -> bool:
         """scikit-learn's rule: stop, or with "adaptive" divide the learning rate by 5."""
@@ -496,7 +483,7 @@ class _BaseMLP(BaseEstimator):
                 self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                self._best_params = [p.copy() for p in self.model_.parameters()]
+                self._best_params = self.model_.flat_params.copy()
         else:
             if self.loss_curve_[-1] > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
@@ -519,7 +506,7 @@ class _BaseMLP(BaseEstimator):
             X = validate_data(self, X, dtype=_FLOATS, reset=False)
             X = cast_finite(np.asarray(X), self.model_.dtype, "X")
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            output = self.model_.forward(np.asarray(X).astype(self.model_.dtype, copy=False))
+            output = self.model_.forward(X)
         if check_input:  # a prediction is finite or an error; never NaN handed back
             check_output_finite(output, X, type(self).__name__)
         return output

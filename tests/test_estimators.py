@@ -356,6 +356,12 @@ def test_float32_end_to_end():
     assert clf.model_.dtype == np.float32 and clf.coefs_[0].dtype == np.float32
     assert clf.predict_proba(X.astype(np.float32)).dtype == np.float32
     assert clf.predict_proba(X).dtype == np.float32  # float64 input is cast to the model
+    # refitting the float32 network on float64 data it cannot hold: named, not a NaN loss
+    huge = X.copy()
+    huge[3, 1] = 1e39
+    clf.set_params(warm_start=True)
+    with pytest.raises(ValueError, match="too large for float32"):
+        clf.fit(huge, y)
 
 
 # ---------------------------------------------------------------- scikit-learn tooling
