@@ -20,7 +20,13 @@ import numbers
 
 import numpy as np
 
-from ._validation import as_numeric_array, check_number, check_positive_int, check_rng
+from ._validation import (
+    as_numeric_array,
+    check_lengths,
+    check_number,
+    check_positive_int,
+    check_rng,
+)
 
 __all__ = [
     "make_moons",
@@ -324,9 +330,8 @@ def train_test_split(X, y, *, test_size=0.25, random_state=None, stratify: bool 
     y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError("X and y must be arrays with one row per sample")
+    check_lengths(X, y)
     n = len(X)
-    if len(y) != n:
-        raise ValueError(f"X has {n} samples but y has {len(y)}; they must match")
     if n < 2:
         raise ValueError(f"need at least 2 samples to split, got {n}")
     if not isinstance(stratify, (bool, np.bool_)):

@@ -245,7 +245,7 @@ def _build(path, meta: dict, arrays: dict) -> Sequential:
             if W is None or W.shape != shape:
                 found = None if W is None else W.shape
                 raise _refuse(path, f"layer {i} is Dense{shape} but its weights have shape {found}")
-            config = {**config, "dtype": meta.get("dtype", "float64")}
+            config = {**config, "dtype": meta["dtype"]}
         try:
             layers.append(LAYERS[kind].from_config(config))
         except (TypeError, ValueError, KeyError) as exc:
@@ -277,7 +277,7 @@ def load(path) -> Sequential:
     for name, array in arrays.items():
         if not np.isfinite(array).all():
             raise _refuse(path, f"parameter {name} contains NaN or infinite values")
-    metadata = meta.get("metadata", {})
+    metadata = meta["metadata"]
     if not isinstance(metadata, dict):
         raise _refuse(path, f"its metadata is a {type(metadata).__name__}, not a JSON object")
     model.metadata = metadata

@@ -602,6 +602,9 @@ def plot_activation_maps(
     bound = float(np.abs(a).max()) or 1.0
     act_name = _after_dense_names(model, dense)[layer] or "identity"
     image = None
+    colors = (
+        None if X is None or y is None else [_class_color(c) for c in _labels_1d(y, len(X), "y")]
+    )
     for j, ax in enumerate(axes[:n_neurons]):
         image = ax.imshow(
             a[:, j].reshape(xx.shape),
@@ -617,18 +620,10 @@ def plot_activation_maps(
         if zj.min() < 0 < zj.max():
             ax.contour(xx, yy, zj, levels=[0.0], colors="k", linewidths=1.0, linestyles="--")
         if X is not None:
-            if y is None:
+            if colors is None:
                 ax.scatter(X[:, 0], X[:, 1], s=6, c="#404040", linewidths=0)
             else:
-                labels = _labels_1d(y, len(X), "y")
-                ax.scatter(
-                    X[:, 0],
-                    X[:, 1],
-                    s=12,
-                    c=[_class_color(c) for c in labels],
-                    edgecolors=EDGE_COLOR,
-                    linewidths=0.4,
-                )
+                ax.scatter(X[:, 0], X[:, 1], s=12, c=colors, edgecolors=EDGE_COLOR, linewidths=0.4)
         ax.set_xlim(x_min, x_max)
         ax.set_ylim(y_min, y_max)
         ax.set_title(f"neuron {j + 1}", fontsize="medium")
@@ -682,10 +677,11 @@ class BoundaryRecorder(Callback):
             span = max(np.ptp(self.X[:, 0]), np.ptp(self.X[:, 1])) + 1.0  # _grid pads 0.5
             step = span / 120
         self.xx, self.yy = _grid(self.X, step)
+        self.points = np.c_[self.xx.ravel(), self.yy.ravel()]  # every frame predicts on these
         self.frames: list[tuple[int, np.ndarray, dict]] = []
 
     def _record(self, epoch: int, logs: dict) -> None:
-        proba = _proba(self.model, np.c_[self.xx.ravel(), self.yy.ravel()])
+        proba = _proba(self.model, self.points)
         self.frames.append((epoch, proba, dict(logs)))
 
     def on_train_begin(self, logs):

@@ -94,7 +94,7 @@ DEFAULTS: dict = {
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 
-# name -> (function name in nnscratch.datasets, takes noise)
+# name -> the function of nnscratch.datasets that makes it
 DATASETS = {
     "moons": "make_moons",
     "circles": "make_circles",
@@ -103,9 +103,6 @@ DATASETS = {
     "spirals": "make_spirals",
     "gaussian_quadrants": "make_gaussian_quadrants",
 }
-
-# Metrics that identical backends must reproduce exactly (everything but fit_time).
-TIMING_COLUMNS = ("fit_time",)
 
 
 # ---------------------------------------------------------------- distributions
@@ -520,7 +517,7 @@ class SweepResult:
         writer.writeheader()
         for row in self.table:
             writer.writerow({k: _csv_value(k, v) for k, v in row.items()})
-        return _write_atomic(path, buffer.getvalue())
+        return write_text(path, buffer.getvalue(), make_folder=True)
 
     def to_json(self, path) -> Path:
         """Table, histories and the sweep's description as JSON (NaN as null), atomically."""
@@ -531,7 +528,7 @@ class SweepResult:
             "runs": [{**row, "history": hist} for row, hist in zip(self.table, self.histories)],
         }
         text = json.dumps(_json_safe(document), indent=1, allow_nan=False)
-        return _write_atomic(path, text + "\n")
+        return write_text(path, text + "\n", make_folder=True)
 
     # -- pictures
     def plot(self, x: str | None = None, y: str | None = None, *, hue: str | None = None, ax=None):
@@ -628,10 +625,6 @@ def _json_safe(value):
     if isinstance(value, np.generic):
         return _json_safe(value.item())
     return value
-
-
-def _write_atomic(path, text: str) -> Path:
-    return write_text(path, text, make_folder=True)
 
 
 def sweep(
