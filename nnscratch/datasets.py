@@ -274,10 +274,12 @@ def _check_labels(y, name: str = "y") -> np.ndarray:
         if not np.isfinite(array).all() or not np.array_equal(array, np.round(array)):
             bad = array[~np.isfinite(array) | (array != np.round(array))][0]
             raise ValueError(f"{name} must hold whole-number class labels, got {bad!r}")
-    labels = array.astype(np.intp)
-    if labels.min() < 0:
-        raise ValueError(f"{name} must hold labels >= 0, got {labels.min()}")
-    return labels
+    # range first, in the labels' own dtype: -1.0, 1e20 or 2**64-1 must not wrap in the cast
+    if array.min() < 0:
+        raise ValueError(f"{name} must hold labels >= 0, got {array.min()}")
+    if array.max() > np.iinfo(np.intp).max:
+        raise ValueError(f"{name} holds the label {array.max()}, too large for a class index")
+    return array.astype(np.intp)
 
 
 def one_hot(y, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:

@@ -210,6 +210,8 @@ def test_one_hot_values():
     [
         ([0, 3], 3, ValueError, "n_classes=3"),
         ([0, -1], None, ValueError, ">= 0"),
+        ([0, 1e20], None, ValueError, "1e\\+20, too large"),
+        (np.array([0, 2**64 - 1], dtype=np.uint64), None, ValueError, "18446744073709551615"),
         ([0.5, 1], None, ValueError, "whole-number"),
         (["a", "b"], None, TypeError, "strings"),
         ([[0, 1], [1, 0]], None, ValueError, "1-D"),
