@@ -273,15 +273,11 @@ def _load_data(data, seed: int, n_samples, noise, validation_split: float):
 
 # ---------------------------------------------------------------- one run
 def _optimizer(name: str, lr: float):
-    from . import optimizers as O
+    from . import optimizers
 
-    if name == "sgd":
-        return O.SGD(lr=lr)
-    if name == "momentum":
-        return O.SGD(lr=lr, momentum=0.9)
-    if name == "nesterov":
-        return O.SGD(lr=lr, momentum=0.9, nesterov=True)
-    return {"adam": O.Adam, "rmsprop": O.RMSProp, "adagrad": O.AdaGrad}[name](lr=lr)
+    if name in ("momentum", "nesterov"):  # SGD with momentum 0.9
+        return optimizers.get("sgd", lr=lr, momentum=0.9, nesterov=name == "nesterov")
+    return optimizers.get(name, lr=lr)
 
 
 def train_run(settings: Mapping, X, y, X_val=None, y_val=None, *, kind: str = "classification"):

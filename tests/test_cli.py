@@ -565,3 +565,15 @@ def test_export_and_sweep_refuse_to_clobber(moons_run, tmp_path, capsys):
     assert (folder / "sweep.csv").read_text() == "keep me"
     code, _, err = run(capsys, "sweep", "lr=0.1", "--epochs", "-3")
     assert code == 2 and "at least 1" in err
+
+
+def test_a_missing_optional_dependency_is_one_line(moons_run, tmp_path, capsys, monkeypatch):
+    *_, out = moons_run
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    code, _, err = run(capsys, "export", out / "model.npz", "--onnx", tmp_path / "m.onnx")
+    assert code == 1 and "pip install 'nnscratch[onnx]'" in one_error_line(err)
+    assert not (tmp_path / "m.onnx").exists()
+    argv = ["sweep", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--output", tmp_path]
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and "nnscratch[dask]" in one_error_line(err)

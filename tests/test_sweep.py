@@ -13,14 +13,17 @@ import sys
 import numpy as np
 import pytest
 
+from nnscratch import optimizers
 from nnscratch.sweeps import (
     DATASETS,
     DEFAULTS,
+    OPTIMIZERS,
     LogUniform,
     SweepResult,
     Uniform,
     _expand,
     _load_data,
+    _optimizer,
     run_seed,
     sweep,
     train_run,
@@ -171,6 +174,31 @@ def test_missing_dask_is_explained(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(ImportError, match=r"nnscratch\[dask\]"):
         sweep({"lr": [0.1]}, scheduler="tcp://127.0.0.1:1", epochs=1, n_samples=20)
+
+
+def test_optimizers_get_by_name_or_instance():
+    adam = optimizers.Adam(lr=0.1)
+    assert optimizers.get(adam) is adam
+    sgd = optimizers.get("sgd", lr=0.2, momentum=0.5)
+    assert type(sgd) is optimizers.SGD and (sgd.lr, sgd.momentum) == (0.2, 0.5)
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamw'; expected one of sgd, adam"):
+        optimizers.get("adamw")
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_optimizer_setting_builds_its_optimizer(name):
+    expected = {
+        "sgd": (optimizers.SGD, {"momentum": 0.0, "nesterov": False}),
+        "momentum": (optimizers.SGD, {"momentum": 0.9, "nesterov": False}),
+        "nesterov": (optimizers.SGD, {"momentum": 0.9, "nesterov": True}),
+        "adam": (optimizers.Adam, {}),
+        "rmsprop": (optimizers.RMSProp, {}),
+        "adagrad": (optimizers.AdaGrad, {}),
+    }
+    cls, attributes = expected[name]
+    optimizer = _optimizer(name, 0.03)
+    assert type(optimizer) is cls and optimizer.lr == 0.03
+    assert {k: getattr(optimizer, k) for k in attributes} == attributes
 
 
 def test_regression_from_arrays():

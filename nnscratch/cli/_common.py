@@ -194,13 +194,6 @@ def _prepare_output(folder, names, overwrite: bool, create: bool = True) -> Path
     return folder
 
 
-def _write_text(path: Path, text: str) -> Path:
-    """Write ``text`` atomically (temporary file in the same folder, then rename)."""
-    from nnscratch._files import write_text
-
-    return write_text(path, text)
-
-
 def _progress(args, **kwargs):
     """A progress bar over the epochs, unless --quiet; tqdm hides it when stderr is no terminal."""
     import nnscratch as nn

@@ -3,8 +3,8 @@
 ``cli.build_parser`` adds them with ``add_export_parser(commands)`` and
 ``add_sweep_parser(commands)``. Each sets ``run=`` to a function of the parsed
 arguments that returns the exit status; expected failures raise ``ValueError``
-/ ``TypeError`` / ``OSError``, which ``cli.main`` prints as one line (exit 1).
-A missing optional dependency is printed here, also as one line.
+/ ``TypeError`` / ``OSError``, and a missing optional dependency ``ImportError``,
+which ``cli.main`` prints as one line (exit 1).
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import _folder, _fraction, _nonnegative_float, _positive_int, _seed
+from ._common import (
+    _fraction,
+    _nonnegative_float,
+    _output_args,
+    _positive_int,
+    _prepare_output,
+    _seed,
+)
 
 EXPORT_EPILOG = """examples:
   nnscratch export moons.npz --onnx moons.onnx
@@ -42,11 +49,6 @@ OUTPUT/sweep.png (the metric against the first setting). Exit status 1 if any
 run failed (the others are still in the table). A Dask scheduler needs
 pip install 'nnscratch[dask]'.
 """
-
-
-def _missing(exc: ImportError) -> int:
-    print(f"nnscratch: error: {exc}", file=sys.stderr)
-    return 1
 
 
 # ---------------------------------------------------------------- export
@@ -78,14 +80,11 @@ def _run_export(args) -> int:
 
     if Path(args.onnx).exists() and not args.overwrite:
         raise ValueError(f"{args.onnx} already exists; pass --overwrite to replace it")
-    model = nn.load(args.model)
-    try:
-        from nnscratch.export import check_onnx, to_onnx, to_onnx_model
+    from nnscratch.export import check_onnx, to_onnx, to_onnx_model
 
-        graph = to_onnx_model(model, opset=args.opset)
-        path = to_onnx(model, args.onnx, opset=args.opset)
-    except ImportError as exc:
-        return _missing(exc)
+    model = nn.load(args.model)
+    graph = to_onnx_model(model, opset=args.opset)
+    path = to_onnx(model, args.onnx, opset=args.opset)
     ops = [node.op_type for node in graph.graph.node]
     output = graph.graph.output[0].name
     print(
@@ -93,15 +92,13 @@ def _run_export(args) -> int:
         f"input 'input' (N, {model.n_in}) {model.dtype.name} -> '{output}' (N, {model.n_out})"
     )
     if args.verify:
-        try:
-            error = check_onnx(model, path)
-        except ImportError as exc:
-            return _missing(exc)
+        error = check_onnx(model, path)
         print(f"onnxruntime agrees with the model to {error:.3g} (largest difference, 256 rows)")
     return 0
 
 
 # ---------------------------------------------------------------- sweep
+SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png")
 _INTS = ("epochs", "seed")
 _FLOATS = ("lr", "l2", "dropout")
 
@@ -215,12 +212,7 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         help="run on this Dask cluster instead, e.g. tcp://10.0.0.5:8786",
     )
-    parser.add_argument(
-        "--output", type=_folder, default="nnscratch-output", help="folder for the results"
-    )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace sweep.csv/json/png if they exist"
-    )
+    _output_args(parser, "nnscratch-output", "the results")
     parser.add_argument("--x", default=None, help="setting on the picture's x axis")
     parser.add_argument("--metric", default=None, help="metric on the picture's y axis")
     parser.add_argument("--quiet", action="store_true", help="no line per finished run")
@@ -243,13 +235,7 @@ def _describe(row: dict, varied: list[str]) -> str:
 def _run_sweep(args) -> int:
     from nnscratch.sweeps import sweep
 
-    existing = [
-        n for n in ("sweep.csv", "sweep.json", "sweep.png") if (Path(args.output) / n).exists()
-    ]
-    if existing and not args.overwrite:
-        raise ValueError(
-            f"{args.output} already holds {', '.join(existing)}; pass --overwrite to replace them"
-        )
+    out = _prepare_output(args.output, SWEEP_FILES, args.overwrite, create=False)
     space = _assignments(args.settings, "setting")
     fixed = _assignments(args.fixed, "--set")
     for name, values in fixed.items():
@@ -276,24 +262,20 @@ def _run_sweep(args) -> int:
             score += " (diverged)"
         print(f"[{done[0]}] run {row['index']}: {_describe(row, varied)}  {score}", flush=True)
 
-    try:
-        result = sweep(
-            space,
-            args.data,
-            search=args.search,
-            n_iter=args.n_iter,
-            seed=args.seed,
-            n_jobs=args.jobs,
-            scheduler=args.scheduler,
-            fixed=fixed,
-            n_samples=args.samples,
-            noise=args.noise,
-            validation_split=args.validation_split,
-            on_result=progress,
-        )
-    except ImportError as exc:
-        return _missing(exc)
-    out = Path(args.output)
+    result = sweep(
+        space,
+        args.data,
+        search=args.search,
+        n_iter=args.n_iter,
+        seed=args.seed,
+        n_jobs=args.jobs,
+        scheduler=args.scheduler,
+        fixed=fixed,
+        n_samples=args.samples,
+        noise=args.noise,
+        validation_split=args.validation_split,
+        on_result=progress,
+    )
     csv_path = result.to_csv(out / "sweep.csv")
     json_path = result.to_json(out / "sweep.json")
     from nnscratch.plotting import save_figure

@@ -9,6 +9,8 @@ import math
 import sys
 from pathlib import Path
 
+from nnscratch._files import write_text
+
 from ._common import (
     ACTIVATIONS,
     LOSSES,
@@ -19,7 +21,6 @@ from ._common import (
     _positive_int,
     _seed,
     _UsageError,
-    _write_text,
 )
 
 # ---------------------------------------------------------------- predict
@@ -130,10 +131,7 @@ def _predict(args) -> int:
     if args.output is None:
         sys.stdout.write(buffer.getvalue())
     else:
-        target = Path(args.output)
-        if str(target.parent):
-            target.parent.mkdir(parents=True, exist_ok=True)
-        _write_text(target, buffer.getvalue())
+        target = write_text(args.output, buffer.getvalue(), make_folder=True)
         print(f"wrote {len(rows)} prediction(s) to {target}", file=sys.stderr)
     return 0
 
@@ -209,15 +207,9 @@ def _gradcheck(args) -> int:
         l2=args.l2,
         rng=rng,
     )
-    if args.loss == "cross_entropy":
+    if args.loss == "cross_entropy":  # CrossEntropy takes probabilities
         model = nn.Sequential(*model.layers, nn.Softmax())
-        loss = nn.CrossEntropy()
-    else:
-        loss = {
-            "softmax_cross_entropy": nn.SoftmaxCrossEntropy,
-            "binary_cross_entropy": nn.SigmoidBinaryCrossEntropy,
-            "mse": nn.MSE,
-        }[args.loss]()
+    loss = nn.losses.get(args.loss)
     x = rng.standard_normal((args.samples, args.inputs))
     if args.loss in ("softmax_cross_entropy", "cross_entropy"):
         y = rng.randint(0, n_out, size=args.samples)

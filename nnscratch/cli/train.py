@@ -9,6 +9,8 @@ import json
 import time
 from pathlib import Path
 
+from nnscratch._files import write_text
+
 from ._common import (
     ACTIVATIONS,
     DATASETS,
@@ -24,7 +26,6 @@ from ._common import (
     _load_data,
     _nonnegative_float,
     _nonnegative_int,
-    _number,
     _positive_float,
     _positive_int,
     _prepare_output,
@@ -34,7 +35,6 @@ from ._common import (
     _say,
     _seed,
     _UsageError,
-    _write_text,
 )
 
 TRAIN_FILES = (
@@ -76,7 +76,7 @@ def _fold_scaling(model, x_mean, x_scale, y_mean=None, y_scale=None) -> None:
 
 
 def _train_loss(name: str, reduction: str, regression: bool, n_classes: int, prog: str):
-    import nnscratch as nn
+    from nnscratch import losses
 
     if regression and name != "mse":
         raise _UsageError(
@@ -92,23 +92,18 @@ def _train_loss(name: str, reduction: str, regression: bool, n_classes: int, pro
         raise _UsageError(
             f"--loss binary_cross_entropy needs two classes, this data set has {n_classes}", prog
         )
-    cls = {
-        "softmax_cross_entropy": nn.SoftmaxCrossEntropy,
-        "binary_cross_entropy": nn.SigmoidBinaryCrossEntropy,
-        "mse": nn.MSE,
-    }[name]
-    return cls(reduction=reduction)
+    return losses.get(name, reduction=reduction)
 
 
 def _optimizer(args):
-    import nnscratch as nn
+    from nnscratch import optimizers
 
     name = args.optimizer
-    if name == "sgd":
-        return nn.SGD(lr=args.lr)
-    if name in ("momentum", "nesterov"):
-        return nn.SGD(lr=args.lr, momentum=args.momentum, nesterov=name == "nesterov")
-    return {"adam": nn.Adam, "rmsprop": nn.RMSProp, "adagrad": nn.AdaGrad}[name](lr=args.lr)
+    if name in ("momentum", "nesterov"):  # SGD with --momentum
+        return optimizers.get(
+            "sgd", lr=args.lr, momentum=args.momentum, nesterov=name == "nesterov"
+        )
+    return optimizers.get(name, lr=args.lr)
 
 
 def _metrics(model, loss, X, y, regression: bool) -> dict:
@@ -133,7 +128,7 @@ def _write_history(out: Path, history, settings: dict, final: dict) -> None:
     writer.writerow(["epoch", *keys])
     for i, epoch in enumerate(history.epoch):
         writer.writerow([epoch, *(repr(float(history[k][i])) for k in keys)])
-    _write_text(out / "history.csv", buffer.getvalue())
+    write_text(out / "history.csv", buffer.getvalue())
     document = {
         "settings": settings,
         "epoch": list(history.epoch),
@@ -141,7 +136,7 @@ def _write_history(out: Path, history, settings: dict, final: dict) -> None:
         "stop_reason": history.stop_reason,
         "final": final,
     }
-    _write_text(out / "history.json", json.dumps(document, indent=1) + "\n")
+    write_text(out / "history.json", json.dumps(document, indent=1) + "\n")
 
 
 def _train(args) -> int:
@@ -363,7 +358,7 @@ def add_parsers(commands) -> None:
     train.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate")
     train.add_argument(
         "--momentum",
-        type=lambda t: _number(t, low=0, high=1, high_open=True),
+        type=_fraction,
         default=0.9,
         help="momentum for --optimizer momentum or nesterov",
     )

@@ -6,6 +6,8 @@ import time
 import warnings
 from pathlib import Path
 
+from nnscratch._files import write_text
+
 from ._common import (
     _clash,
     _command,
@@ -21,7 +23,6 @@ from ._common import (
     _samples,
     _say,
     _seed,
-    _write_text,
 )
 
 SEEDS = {
@@ -132,7 +133,7 @@ def _grid(args) -> int:
     )
     picture = save_figure(fig, out / names[0])
     table = "hidden,accuracy,loss\n" + "".join(f"{h},{a!r},{v!r}\n" for h, a, v in rows)
-    _write_text(out / names[1], table)
+    write_text(out / names[1], table)
     print(f"wrote {picture}, {out / names[1]}")
     _say(args, f"done in {time.perf_counter() - t0:.1f} s")
     return 0

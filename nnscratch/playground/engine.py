@@ -33,7 +33,7 @@ import nnscratch as nn
 from nnscratch import functional as F
 from nnscratch.training import DivergenceWarning
 
-from .config import DATASETS, FEATURES, LOSSES, OPTIMIZERS
+from .config import FEATURES
 
 BOUNDARY_GRID = 120  # the output picture: 120 × 120 cells, one byte each
 LEVELS = 42  # a cell's byte = class · 42 + confidence level 0..41 (6 classes fit a byte)
@@ -128,26 +128,16 @@ def targets(loss_name: str, y: np.ndarray, n_classes: int):
 
 
 def make_loss(name: str) -> nn.Loss:
-    return {
-        "softmax_cross_entropy": nn.SoftmaxCrossEntropy,
-        "binary_cross_entropy": nn.SigmoidBinaryCrossEntropy,
-        "mse": nn.MSE,
-    }[name]()
+    return nn.losses.get(name)
 
 
 def make_optimizer(config: dict, model: nn.Sequential) -> nn.Optimizer:
     lr = config["learning_rate"]
     name = config["optimizer"]
-    if name == "sgd":
-        optimizer = nn.SGD(lr=lr)
-    elif name == "momentum":
-        optimizer = nn.SGD(lr=lr, momentum=0.9)
-    elif name == "nesterov":
-        optimizer = nn.SGD(lr=lr, momentum=0.9, nesterov=True)
-    elif name == "adam":
-        optimizer = nn.Adam(lr=lr)
+    if name in ("momentum", "nesterov"):  # SGD with momentum 0.9
+        optimizer = nn.optimizers.get("sgd", lr=lr, momentum=0.9, nesterov=name == "nesterov")
     else:
-        optimizer = nn.RMSProp(lr=lr)
+        optimizer = nn.optimizers.get(name, lr=lr)
     if config["regularization"] == "l1" and config["reg_rate"] > 0:
         optimizer = L1Subgradient(optimizer, config["reg_rate"], model)
     return optimizer
@@ -408,12 +398,3 @@ class Experiment:
         from .script import render
 
         return render(self.config, self.epoch, self.n_classes)
-
-
-def describe(config: dict) -> str:
-    """One line: data set, network and training, for titles and file names."""
-    units = "-".join(str(layer["units"]) for layer in config["layers"]) or "no hidden layer"
-    return (
-        f"{DATASETS[config['dataset']][0]}, {units}, {LOSSES[config['loss']]}, "
-        f"{OPTIMIZERS[config['optimizer']]} lr {config['learning_rate']:g}"
-    )
