@@ -14,7 +14,17 @@ PRED = np.where(RNG.rand(40) < 0.7, LABELS, RNG.randint(0, 3, 40))
 def test_accuracy_and_confusion_matrix_match_scikit_learn():
     assert nn.accuracy(LABELS, PRED) == skm.accuracy_score(LABELS, PRED)
     assert np.array_equal(nn.confusion_matrix(LABELS, PRED), skm.confusion_matrix(LABELS, PRED))
-    assert nn.confusion_matrix([0, 0], [0, 0], n_classes=3).shape == (3, 3)
+    # n_classes adds the rows and columns of classes absent from both arrays
+    three = nn.confusion_matrix([0, 0], [0, 0], n_classes=3)
+    assert three.tolist() == [[2, 0, 0], [0, 0, 0], [0, 0, 0]]
+    assert np.array_equal(three, skm.confusion_matrix([0, 0], [0, 0], labels=[0, 1, 2]))
+    by_hand = [
+        [0, 1, 0, 0],
+        [0, 0, 0, 0],
+        [1, 0, 2, 0],
+        [0, 0, 0, 0],
+    ]  # row: true, column: predicted
+    assert nn.confusion_matrix([0, 2, 2, 2], [1, 0, 2, 2], n_classes=4).tolist() == by_hand
 
 
 def test_multilabel_accuracy_is_subset_accuracy():
