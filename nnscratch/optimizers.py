@@ -116,8 +116,20 @@ class Optimizer:
         self.state: list[dict[str, np.ndarray]] | None = None
 
     def current_lr(self) -> float:
-        """The learning rate the next step will use."""
-        return self.lr(self.t) if isinstance(self.lr, Schedule) else self.lr
+        """The learning rate the next step will use.
+
+        A schedule's value is taken as a Python float: a NumPy float64 (from
+        ``np.cos``, say) would pull a float32 model's update into float64.
+        """
+        if not isinstance(self.lr, Schedule):
+            return self.lr
+        lr = float(self.lr(self.t))
+        if not 0 <= lr < math.inf:
+            raise ValueError(
+                f"{self.lr!r} gave the learning rate {lr} at step {self.t}; "
+                "expected a finite number >= 0"
+            )
+        return lr
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update every ``params[i]`` in place from ``grads[i]``."""
