@@ -45,6 +45,24 @@ __all__ = [
     "train_test_split",
 ]
 
+# The data sets by name, as the command line and sweeps take them: name -> the
+# function of this module that draws (GENERATED) or loads (LOADED) it.
+GENERATED = {
+    "moons": "make_moons",
+    "circles": "make_circles",
+    "blobs": "make_blobs",
+    "xor": "make_xor",
+    "gaussian_quadrants": "make_gaussian_quadrants",
+    "spirals": "make_spirals",
+}
+LOADED = {
+    "digits": "load_digits",
+    "iris": "load_iris",
+    "wine": "load_wine",
+    "breast_cancer": "load_breast_cancer",
+    "diabetes": "load_diabetes",
+}
+
 
 # ---------------------------------------------------------------- helpers
 def _sklearn_random_state(random_state):

@@ -68,6 +68,7 @@ from pathlib import Path
 import numpy as np
 
 from ._files import write_text
+from .datasets import GENERATED as DATASETS  # name -> the function that draws it
 
 __all__ = [
     "sweep",
@@ -93,16 +94,6 @@ DEFAULTS: dict = {
 }
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
-
-# name -> the function of nnscratch.datasets that makes it
-DATASETS = {
-    "moons": "make_moons",
-    "circles": "make_circles",
-    "blobs": "make_blobs",
-    "xor": "make_xor",
-    "spirals": "make_spirals",
-    "gaussian_quadrants": "make_gaussian_quadrants",
-}
 
 
 # ---------------------------------------------------------------- distributions

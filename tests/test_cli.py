@@ -577,3 +577,23 @@ def test_a_missing_optional_dependency_is_one_line(moons_run, tmp_path, capsys, 
     argv = ["sweep", "lr=0.1", "--scheduler", "tcp://127.0.0.1:1", "--output", tmp_path]
     code, _, err = run(capsys, *argv)
     assert code == 1 and "nnscratch[dask]" in one_error_line(err)
+
+
+def test_data_names_come_from_the_datasets_module_in_either_spelling(tmp_path, capsys):
+    from nnscratch import datasets
+
+    functions = [*datasets.GENERATED.values(), *datasets.LOADED.values()]
+    assert all(name.replace("make_", "").replace("load_", "") in cli._common.DATASETS
+               for name in functions)  # fmt: skip
+    histories = []
+    for spelling in ("gaussian_quadrants", "gaussian-quadrants"):
+        code, _, err = run(
+            capsys, "train", "--data", spelling, "--samples", "60", "--epochs", "3",
+            "--output", tmp_path / spelling, "--quiet",
+        )  # fmt: skip
+        assert code == 0, err
+        histories.append(json.loads((tmp_path / spelling / "history.json").read_text()))
+    assert histories[0]["history"] == histories[1]["history"]
+    assert histories[0]["settings"]["data"] == histories[1]["settings"]["data"]
+    code, _, err = run(capsys, "train", "--data", "gaussian-quadrats", "--output", tmp_path)
+    assert code == 2 and "gaussian_quadrants" in err  # the choices, as the command takes them

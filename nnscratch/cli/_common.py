@@ -13,32 +13,23 @@ import sys
 import warnings
 from pathlib import Path
 
+from nnscratch.datasets import GENERATED, LOADED
+
 OVERWRITE_HELP = (
     "replace output files that already exist (without it, the command stops before "
     "doing any work if one of its files is already there)"
 )
 
 
-GENERATED = {
-    "moons": "make_moons",
-    "circles": "make_circles",
-    "blobs": "make_blobs",
-    "xor": "make_xor",
-    "gaussian-quadrants": "make_gaussian_quadrants",
-    "spirals": "make_spirals",
-}
-
-LOADED = {
-    "digits": "load_digits",
-    "iris": "load_iris",
-    "wine": "load_wine",
-    "breast-cancer": "load_breast_cancer",
-    "diabetes": "load_diabetes",
-}
-
 REGRESSION = {"diabetes"}
 
 DATASETS = [*GENERATED, *LOADED]
+
+
+def _data_name(text: str) -> str:
+    """A data set's name; the spelling with hyphens (breast-cancer) is taken too."""
+    return text.replace("-", "_")
+
 
 ACTIVATIONS = ["tanh", "relu", "sigmoid", "leaky_relu"]
 

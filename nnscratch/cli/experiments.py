@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from ._common import (
+    _data_name,
     _fraction,
     _nonnegative_float,
     _output_args,
@@ -184,7 +185,9 @@ def add_sweep_parser(subparsers) -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a setting shared by every run (repeatable)",
     )
-    parser.add_argument("--data", default="moons", choices=sorted(DATASETS), help="data set")
+    parser.add_argument(
+        "--data", type=_data_name, default="moons", choices=sorted(DATASETS), help="data set"
+    )
     parser.add_argument("--samples", type=_positive_int, default=200, help="points in the data set")
     parser.add_argument(
         "--noise", type=_nonnegative_float, default=None, help="data noise (its default)"

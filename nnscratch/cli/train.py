@@ -21,6 +21,7 @@ from ._common import (
     REGRESSION,
     _batch_size,
     _command,
+    _data_name,
     _folder,
     _fraction,
     _load_data,
@@ -321,7 +322,9 @@ def add_parsers(commands) -> None:
         "standardised by default (--no-standardize to turn off); the scaling is folded\n"
         "into the saved weights, so the model file takes raw features.\n",
     )
-    train.add_argument("--data", choices=DATASETS, default="moons", help="data set")
+    train.add_argument(
+        "--data", type=_data_name, choices=DATASETS, default="moons", help="data set"
+    )
     train.add_argument(
         "--samples",
         type=_positive_int,
