@@ -216,6 +216,32 @@ def _report_stop(history) -> None:
         print(f"note: {history.stop_reason}")
 
 
+def _seed000_moons(samples: int, noise: float, seed: int):
+    from nnscratch.datasets import make_moons
+
+    # random_state=seed draws what np.random.seed(seed); make_moons(...) draws: seed 000's data
+    return make_moons(samples, noise=noise, random_state=seed)
+
+
+def _seed000_net(
+    hidden: int, X, y, *, epochs: int, lr: float, l2: float, seed: int, args, desc, callbacks=()
+):
+    """Seed 000's recipe: 2-H-2 tanh, summed softmax cross-entropy, L2, plain full-batch GD.
+
+    Returns (model, its loss and accuracy on (X, y)); Ctrl-C raises KeyboardInterrupt.
+    """
+    import nnscratch as nn
+
+    model = nn.build_mlp(2, [hidden], 2, activation="tanh", l2=l2, rng=seed)
+    loss = nn.SoftmaxCrossEntropy(reduction="sum")
+    callbacks = [*_progress(args, desc=desc), *callbacks]
+    history = _quiet_fit(model, loss, nn.SGD(lr=lr), X, y, epochs=epochs, callbacks=callbacks)
+    _report_stop(history)
+    if history.interrupted:
+        raise KeyboardInterrupt
+    return model, nn.evaluate(model, loss, X, y)
+
+
 def _load_data(name: str, samples, noise, seed: int):
     """(X, y) of a named data set; samples/noise only for the generated ones."""
     import numpy as np

@@ -9,47 +9,33 @@ from ._common import (
     _output_args,
     _positive_int,
     _prepare_output,
-    _quiet_fit,
-    _report_stop,
+    _seed000_moons,
+    _seed000_net,
 )
 
 
 def _demo(args) -> int:
     """Seed 000: moons, 2-3-2 tanh, softmax cross-entropy (summed), L2 0.01, lr 0.01, full batch."""
-    import numpy as np
-
     import nnscratch as nn
-    from nnscratch.datasets import make_moons
 
     out = _prepare_output(args.output, ["demo_moons_boundary.png"], args.overwrite)
     t0 = time.perf_counter()
-    np.random.seed(0)
-    X, y = make_moons(200, noise=0.20)  # draws from the global state, as the seed does
-    model = nn.build_mlp(2, [args.hidden], 2, activation="tanh", l2=0.01, rng=0)
-    loss = nn.SoftmaxCrossEntropy(reduction="sum")
+    X, y = _seed000_moons(200, 0.20, 0)
     print(f"nnscratch demo: the seed-000 moons network, {args.epochs} full-batch passes")
+
+    class Report(nn.Callback):
+        def on_epoch_end(self, epoch, logs):
+            # The seed prints the loss of the weights *after* pass i, divided by N.
+            if epoch % 1000 == 0:
+                after = nn.evaluate(self.model, nn.SoftmaxCrossEntropy(reduction="sum"), X, y)
+                print(f"Loss after iteration {epoch}: {after['loss'] / len(X):f}")
+
+    model, final = _seed000_net(
+        args.hidden, X, y, epochs=args.epochs, lr=0.01, l2=0.01, seed=0, args=args, desc=None,
+        callbacks=[Report()],
+    )  # fmt: skip
     print(model.summary())
-
-    def report(epoch, logs):
-        # The seed prints the loss of the weights *after* pass i, divided by N.
-        if epoch % 1000 == 0:
-            after = nn.evaluate(model, loss, X, y)
-            print(f"Loss after iteration {epoch}: {after['loss'] / len(X):f}")
-
-    history = _quiet_fit(
-        model,
-        loss,
-        nn.SGD(lr=0.01),
-        X,
-        y,
-        epochs=args.epochs,
-        callbacks=[nn.LambdaCallback(on_epoch_end=report)],
-    )
-    final = nn.evaluate(model, loss, X, y)
     print(f"final loss: {final['loss'] / len(X):f}   training accuracy: {final['accuracy']:.3f}")
-    _report_stop(history)
-    if history.interrupted:
-        return 130
 
     from nnscratch.plotting import plot_decision_boundary, save_figure
 
@@ -74,3 +60,4 @@ def add_parsers(commands) -> None:
     _output_args(demo, "nnscratch-output", "the picture (demo_moons_boundary.png)")
     demo.add_argument("--hidden", type=_positive_int, default=3, help="hidden layer size")
     demo.add_argument("--epochs", type=_positive_int, default=20000, help="full-batch passes")
+    demo.set_defaults(quiet=True)  # no progress bar: the demo prints a line per 1000 passes

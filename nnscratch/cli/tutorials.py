@@ -17,12 +17,11 @@ from ._common import (
     _positive_float,
     _positive_int,
     _prepare_output,
-    _progress,
-    _quiet_fit,
-    _report_stop,
     _samples,
     _say,
     _seed,
+    _seed000_moons,
+    _seed000_net,
 )
 
 SEEDS = {
@@ -32,28 +31,6 @@ SEEDS = {
     "003": "seed003_quadrants",
     "004": "seed004_gaussian_quadrants",
 }
-
-
-def _seed000_moons(samples: int, noise: float, seed: int):
-    from nnscratch.datasets import make_moons
-
-    # random_state=seed draws what np.random.seed(seed); make_moons(...) draws: seed 000's data
-    return make_moons(samples, noise=noise, random_state=seed)
-
-
-def _seed000_net(hidden: int, X, y, *, epochs: int, lr: float, l2: float, seed: int, args, desc):
-    """Seed 000's recipe: 2-H-2 tanh, summed softmax cross-entropy, L2, plain full-batch GD."""
-    import nnscratch as nn
-
-    model = nn.build_mlp(2, [hidden], 2, activation="tanh", l2=l2, rng=seed)
-    loss = nn.SoftmaxCrossEntropy(reduction="sum")
-    history = _quiet_fit(
-        model, loss, nn.SGD(lr=lr), X, y, epochs=epochs, callbacks=_progress(args, desc=desc)
-    )
-    _report_stop(history)
-    if history.interrupted:
-        raise KeyboardInterrupt
-    return model, nn.evaluate(model, loss, X, y)
 
 
 def _seed000_args(parser) -> None:
