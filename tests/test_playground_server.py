@@ -483,3 +483,8 @@ def test_every_input_feature_has_a_function():
     from nnscratch.playground.config import FEATURES
 
     assert set(engine._FEATURE_FUNCTIONS) == set(FEATURES)
+    # and the generated script's expression of each computes what the engine computes
+    x1, x2 = np.random.default_rng(0).normal(size=(2, 50))
+    for name, (_, expression) in FEATURES.items():
+        scripted = eval(expression, {"np": np, "x1": x1, "x2": x2})  # our own constant strings
+        np.testing.assert_array_equal(scripted, engine._FEATURE_FUNCTIONS[name](x1, x2), name)

@@ -20,17 +20,18 @@ class ConfigError(ValueError):
 
 
 # name -> (label, default noise, noise meaning)
-DATASETS = {
-    "moons": ("Moons", 0.2),
-    "circles": ("Circles", 0.1),
-    "xor": ("XOR", 0.2),
-    "gaussian": ("Gaussian quadrants (seed 004)", 0.5),
-    "spirals": ("Spirals", 0.2),
-    "quadrants": ("Quadrant points (seed 003)", 0.0),
+DATASETS = {  # name -> (label on the page, default noise, the nnscratch.datasets function)
+    "moons": ("Moons", 0.2, "make_moons"),
+    "circles": ("Circles", 0.1, "make_circles"),
+    "xor": ("XOR", 0.2, "make_xor"),
+    "gaussian": ("Gaussian quadrants (seed 004)", 0.5, "make_gaussian_quadrants"),
+    "spirals": ("Spirals", 0.2, "make_spirals"),
+    "quadrants": ("Quadrant points (seed 003)", 0.0, "make_quadrant_points"),
 }
 
-# name -> (label shown on the page, numpy expression of x1 and x2). The same
-# expressions are used by the engine and written into the generated script.
+# name -> (label shown on the page, numpy expression of x1 and x2). The generated
+# script computes the features with these expressions, the engine with its
+# _FEATURE_FUNCTIONS (tests check that the two agree).
 FEATURES = {
     "x1": ("x₁", "x1"),
     "x2": ("x₂", "x2"),

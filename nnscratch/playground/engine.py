@@ -33,7 +33,7 @@ import nnscratch as nn
 from nnscratch import functional as F
 from nnscratch.training import DivergenceWarning
 
-from .config import FEATURES
+from .config import DATASETS, FEATURES
 
 BOUNDARY_GRID = 120  # the output picture: 120 × 120 cells, one byte each
 LEVELS = 42  # a cell's byte = class · 42 + confidence level 0..41 (6 classes fit a byte)
@@ -66,27 +66,28 @@ class L1Subgradient(nn.Optimizer):
 
 
 # ---------------------------------------------------------------- building blocks
+def data_arguments(config: dict) -> tuple[int, dict]:
+    """The data set function's n_samples and its other settings but noise and random_state."""
+    name, n = config["dataset"], config["n_points"]
+    if name == "gaussian":
+        return n - n % 4, {}  # four quadrants of equal size
+    if name == "spirals":
+        return n, {"n_classes": config["classes"]}
+    return n, {}
+
+
 def make_data(config: dict):
     """``X_train, X_test, y_train, y_test, n_classes`` for the experiment."""
     from nnscratch import datasets as D
 
-    name, n, noise, seed = config["dataset"], config["n_points"], config["noise"], config["seed"]
+    name, noise, seed = config["dataset"], config["noise"], config["seed"]
     if name == "quadrants":  # seed 003: four training points and four test points
         X_train, y_train = D.make_quadrant_points()
         X_test, y_test = D.make_quadrant_points(test=True)
         return X_train, X_test, y_train, y_test, 4
-    if name == "moons":
-        X, y = D.make_moons(n, noise=noise, random_state=seed)
-    elif name == "circles":
-        X, y = D.make_circles(n, noise=noise, random_state=seed)
-    elif name == "xor":
-        X, y = D.make_xor(n, noise=noise, random_state=seed)
-    elif name == "gaussian":
-        X, y = D.make_gaussian_quadrants(n - n % 4, noise=noise, random_state=seed)
-    elif name == "spirals":
-        X, y = D.make_spirals(n, n_classes=config["classes"], noise=noise, random_state=seed)
-    else:  # validate() lets no other name through
-        raise ValueError(f"unknown data set {name!r}")
+    make = getattr(D, DATASETS[name][2])  # validate() lets no other name through
+    size, settings = data_arguments(config)
+    X, y = make(size, **settings, noise=noise, random_state=seed)
     n_classes = int(y.max()) + 1
     X_train, X_test, y_train, y_test = D.train_test_split(
         X, y, test_size=config["test_ratio"], random_state=seed, stratify=True

@@ -8,30 +8,14 @@ bit for bit the playground's after the same number of epochs (a test runs it).
 
 from __future__ import annotations
 
+import inspect
 import json
 
 from .config import DATASETS, FEATURES, LOSSES, OPTIMIZERS
+from .engine import L1Subgradient, data_arguments
 
-_L1_CLASS = '''
-
-class L1Subgradient(nn.Optimizer):
-    """L1 as the playground does it: add l1 * sign(W) to each weight gradient, then step."""
-
-    def __init__(self, inner, l1, model):
-        super().__init__(inner.lr)
-        self.inner = inner
-        self.l1 = l1
-        self.is_weight = [key == "W" for layer in model.layers for key in layer.params]
-
-    def current_lr(self):
-        return self.inner.current_lr()
-
-    def step(self, params, grads):
-        for p, g, is_weight in zip(params, grads, self.is_weight):
-            if is_weight:
-                g += self.l1 * np.sign(p)
-        self.inner.step(params, grads)
-'''
+# the generated script defines the engine's own L1 wrapper, from its source
+_L1_CLASS = "\n\n" + inspect.getsource(L1Subgradient)
 
 
 def _data_lines(c: dict) -> list[str]:
@@ -41,15 +25,10 @@ def _data_lines(c: dict) -> list[str]:
             "X_train, y_train = make_quadrant_points()  # seed 003's four points",
             "X_test, y_test = make_quadrant_points(test=True)",
         ]
-    n, noise = c["n_points"], c["noise"]
-    call = {
-        "moons": f"make_moons({n}, noise={noise!r}, random_state=SEED)",
-        "circles": f"make_circles({n}, noise={noise!r}, random_state=SEED)",
-        "xor": f"make_xor({n}, noise={noise!r}, random_state=SEED)",
-        "gaussian": f"make_gaussian_quadrants({n - n % 4}, noise={noise!r}, random_state=SEED)",
-        "spirals": f"make_spirals({n}, n_classes={c['classes']}, noise={noise!r}, "
-        "random_state=SEED)",
-    }[name]
+    size, settings = data_arguments(c)
+    arguments = [str(size), *(f"{k}={v!r}" for k, v in settings.items())]
+    arguments += [f"noise={c['noise']!r}", "random_state=SEED"]
+    call = f"{DATASETS[name][2]}({', '.join(arguments)})"
     return [
         f"X, y = {call}",
         "X_train, X_test, y_train, y_test = train_test_split(",
@@ -59,14 +38,7 @@ def _data_lines(c: dict) -> list[str]:
 
 
 def _generator(name: str) -> str:
-    return {
-        "moons": "make_moons",
-        "circles": "make_circles",
-        "xor": "make_xor",
-        "gaussian": "make_gaussian_quadrants",
-        "spirals": "make_spirals",
-        "quadrants": "make_quadrant_points",
-    }[name]
+    return DATASETS[name][2]
 
 
 def _optimizer(c: dict) -> str:
