@@ -66,18 +66,19 @@ def _read_csv(path: str, n_features: int):
                 f"{where}, line {n}: {len(row)} column(s), but the model takes {n_features} "
                 "feature(s) per row"
             )
+        values = []
         for j, cell in enumerate(row, start=1):
             try:
-                value = float(cell)
+                values.append(float(cell))
             except ValueError:
                 raise _Failure(
                     f"{where}, line {n}, column {j}: {cell.strip()!r} is not a number"
                 ) from None
-            if not math.isfinite(value):
+            if not math.isfinite(values[-1]):
                 raise _Failure(
                     f"{where}, line {n}, column {j}: {cell.strip()} is not a finite number"
                 )
-        data.append([float(cell) for cell in row])
+        data.append(values)
     return np.array(data, dtype=np.float64)
 
 
