@@ -105,14 +105,11 @@ _FLOATS = ("lr", "l2", "dropout")
 
 
 def _value(name: str, text: str):
-    """One value of a setting from its text (hidden sizes like 16x8, none for batch_size)."""
+    """One value of a setting from its text (none for batch_size).
+
+    Hidden sizes stay text (16x8): ``sweep`` reads them, as it does from Python.
+    """
     text = text.strip()
-    if name == "hidden_sizes":
-        parts = text.lower().split("x")
-        if not all(p.isdigit() for p in parts):
-            raise ValueError(f"hidden_sizes value {text!r} is not like 8 or 16x8")
-        sizes = tuple(int(p) for p in parts)
-        return sizes[0] if len(sizes) == 1 else sizes
     if name == "batch_size":
         if text.lower() in ("none", "full"):
             return None
