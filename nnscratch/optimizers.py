@@ -303,13 +303,22 @@ class AdaGrad(_Adaptive):
 OPTIMIZERS = {cls.__name__: cls for cls in (SGD, Adam, RMSProp, AdaGrad)}
 
 ALIASES = {"sgd": SGD, "adam": Adam, "rmsprop": RMSProp, "adagrad": AdaGrad}
+# SGD by other names, with their default settings (keyword arguments override them)
+SGD_VARIANTS = {"momentum": {"momentum": 0.9}, "nesterov": {"momentum": 0.9, "nesterov": True}}
 
 
 def get(optimizer, **kwargs) -> Optimizer:
-    """An optimizer from an instance or a name (sgd, adam, rmsprop, adagrad) with parameters."""
+    """An optimizer from an instance or a name with parameters.
+
+    Names: sgd, adam, rmsprop, adagrad, and momentum / nesterov for SGD with
+    momentum 0.9 (plain or Nesterov) unless ``momentum=`` says otherwise.
+    """
     if isinstance(optimizer, Optimizer):
         return optimizer
+    if isinstance(optimizer, str) and optimizer in SGD_VARIANTS:
+        return SGD(**{**SGD_VARIANTS[optimizer], **kwargs})
     cls = ALIASES.get(optimizer) if isinstance(optimizer, str) else None
     if cls is None:
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {', '.join(ALIASES)}")
+        names = ", ".join([*ALIASES, *SGD_VARIANTS])
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {names}")
     return cls(**kwargs)

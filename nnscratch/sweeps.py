@@ -266,9 +266,7 @@ def _load_data(data, seed: int, n_samples, noise, validation_split: float):
 def _optimizer(name: str, lr: float):
     from . import optimizers
 
-    if name in ("momentum", "nesterov"):  # SGD with momentum 0.9
-        return optimizers.get("sgd", lr=lr, momentum=0.9, nesterov=name == "nesterov")
-    return optimizers.get(name, lr=lr)
+    return optimizers.get(name, lr=lr)  # momentum, nesterov: SGD with momentum 0.9
 
 
 def train_run(settings: Mapping, X, y, X_val=None, y_val=None, *, kind: str = "classification"):

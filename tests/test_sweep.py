@@ -181,6 +181,11 @@ def test_optimizers_get_by_name_or_instance():
     assert optimizers.get(adam) is adam
     sgd = optimizers.get("sgd", lr=0.2, momentum=0.5)
     assert type(sgd) is optimizers.SGD and (sgd.lr, sgd.momentum) == (0.2, 0.5)
+    nesterov = optimizers.get("nesterov", lr=0.1, momentum=0.5)  # the name's default overridden
+    assert type(nesterov) is optimizers.SGD and (nesterov.momentum, nesterov.nesterov) == (
+        0.5,
+        True,
+    )
     with pytest.raises(ValueError, match=r"unknown optimizer 'adamw'; expected one of sgd, adam"):
         optimizers.get("adamw")
 

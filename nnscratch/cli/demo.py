@@ -23,11 +23,13 @@ def _demo(args) -> int:
     X, y = _seed000_moons(200, 0.20, 0)
     print(f"nnscratch demo: the seed-000 moons network, {args.epochs} full-batch passes")
 
+    summed = nn.SoftmaxCrossEntropy(reduction="sum")  # the recipe's loss
+
     class Report(nn.Callback):
         def on_epoch_end(self, epoch, logs):
             # The seed prints the loss of the weights *after* pass i, divided by N.
             if epoch % 1000 == 0:
-                after = nn.evaluate(self.model, nn.SoftmaxCrossEntropy(reduction="sum"), X, y)
+                after = nn.evaluate(self.model, summed, X, y)
                 print(f"Loss after iteration {epoch}: {after['loss'] / len(X):f}")
 
     model, final = _seed000_net(

@@ -100,11 +100,8 @@ def _optimizer(args):
     from nnscratch import optimizers
 
     name = args.optimizer
-    if name in ("momentum", "nesterov"):  # SGD with --momentum
-        return optimizers.get(
-            "sgd", lr=args.lr, momentum=args.momentum, nesterov=name == "nesterov"
-        )
-    return optimizers.get(name, lr=args.lr)
+    settings = {"momentum": args.momentum} if name in optimizers.SGD_VARIANTS else {}
+    return optimizers.get(name, lr=args.lr, **settings)
 
 
 def _metrics(model, loss, X, y, regression: bool) -> dict:

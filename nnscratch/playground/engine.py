@@ -135,10 +135,7 @@ def make_loss(name: str) -> nn.Loss:
 def make_optimizer(config: dict, model: nn.Sequential) -> nn.Optimizer:
     lr = config["learning_rate"]
     name = config["optimizer"]
-    if name in ("momentum", "nesterov"):  # SGD with momentum 0.9
-        optimizer = nn.optimizers.get("sgd", lr=lr, momentum=0.9, nesterov=name == "nesterov")
-    else:
-        optimizer = nn.optimizers.get(name, lr=lr)
+    optimizer = nn.optimizers.get(name, lr=lr)  # momentum, nesterov: SGD with momentum 0.9
     if config["regularization"] == "l1" and config["reg_rate"] > 0:
         optimizer = L1Subgradient(optimizer, config["reg_rate"], model)
     return optimizer
