@@ -17,7 +17,9 @@ what the loss needs next, as inside ``fit``). The parts, summed over layers:
   forward pass (products, each followed by one compiled bias-and-activation
   pass); the loss; the backward pass (products, compiled derivative passes,
   column sums); the checkpoint fused with the update (one compiled pass);
-  counting. Small networks train whole epochs in one compiled call, which has
+  counting. With plain SGD the update happens inside the backward pass (BLAS's
+  gemm writes W - lr·xᵀg where NumPy's matmul writes xᵀg), after a checkpoint
+  copy: those two replace the backward and update parts. Small networks train whole epochs in one compiled call, which has
   no parts to time.
 
 ``fit`` itself is timed alone (its per-step time, as in the ratio tables),
@@ -63,6 +65,16 @@ LARGE_STEP_PARTS = (
     "checkpoint + update (one compiled pass)",
     "count correct answers",
 )
+# plain SGD: the update happens inside the weight-gradient products (LargeStep.fuses_sgd)
+FUSED_SGD_PARTS = (
+    "gather the batch",
+    "forward (products; compiled bias + activation)",
+    "loss value and gradient",
+    "checkpoint (copy)",
+    "backward + SGD update (products; compiled derivative; column sums)",
+    "count correct answers",
+)
+LARGE_STEP_ORDER = LARGE_STEP_PARTS[:3] + FUSED_SGD_PARTS[3:5] + LARGE_STEP_PARTS[3:]
 REST = "rest: fit's step minus the parts above"
 
 
@@ -111,9 +123,16 @@ def _large_step(tick, step, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
     tick(LARGE_STEP_PARTS[1])
     loss.compute(output, yb)
     tick(LARGE_STEP_PARTS[2])
+    arguments = _optimizer_arguments(step.model, optimizer, step.memo)
+    if step.fuses_sgd(arguments, xb):
+        np.copyto(checkpoint, step.flat)
+        tick(FUSED_SGD_PARTS[3])
+        step.backward(xb, loss.backward(), sgd_lr=optimizer.current_lr())
+        optimizer.t += 1
+        tick(FUSED_SGD_PARTS[4])
+        return output
     step.backward(xb, loss.backward())
     tick(LARGE_STEP_PARTS[3])
-    arguments = _optimizer_arguments(step.model, optimizer, step.memo)
     step.update(optimizer, checkpoint, arguments, optimizer.current_lr())
     tick(LARGE_STEP_PARTS[4])
     return output
@@ -203,8 +222,8 @@ def breakdown(workload, dtype=np.float64, engine: str = "numpy", *, smoke=False,
             t0 = time.perf_counter()
             bound.run(epochs)
             samples["matmul"].append((time.perf_counter() - t0) / (epochs * steps))
-    names = LARGE_STEP_PARTS if engine == "numba" else NUMPY_PARTS
-    per_step = {part: float(np.median(samples[part])) for part in names if part in samples}
+    names = [part for part in samples if part not in ("fit", "matmul")]  # in a step's order
+    per_step = {part: float(np.median(samples[part])) for part in names}
     fit_s = float(np.median(samples["fit"]))
     per_step[REST] = fit_s - sum(per_step.values())
     return {
@@ -265,7 +284,8 @@ def render(rows: list[dict], markdown: bool = False) -> str:
     for row in rows:
         groups.setdefault((row["engine"], row["dtype"]), []).append(row)
     for (engine, dtype), group in groups.items():
-        names = (LARGE_STEP_PARTS if engine == "numba" else NUMPY_PARTS) + (REST,)
+        order = NUMPY_PARTS if engine == "numpy" else LARGE_STEP_ORDER
+        names = [name for name in order if any(name in r["parts_s"] for r in group)] + [REST]
         title = "engine=numba (compiled.LargeStep)" if engine == "numba" else "engine=numpy"
         header = ["part of a step", *[r["workload"] for r in group]]
         lines = [[name] + [_cell(r["parts_s"][name], r["fit_s"]) if name in r["parts_s"] else "–"

@@ -256,8 +256,9 @@ def test_import_nnscratch_does_not_import_numba():
 
 
 def test_large_networks_take_the_large_step(monkeypatch):
-    """Over LARGE_STEP multiply-adds the products stay NumPy's: ReLU and SGD give the very
-    same bits as engine="numpy" (every other operation rounds the same way too)."""
+    """Over LARGE_STEP multiply-adds the products stay NumPy's. Nesterov (and without
+    NumPy's gemm, plain SGD too) gives the very same bits as engine="numpy"; plain SGD's
+    update fused into the weight-gradient product rounds differently, within 1e-12."""
     rng = np.random.RandomState(0)
     X, y = rng.standard_normal((512, 300)), rng.randint(0, 10, 512)
     model = nn.build_mlp(300, [256, 64], 10, activation="relu", l2=1e-3, rng=0)
@@ -267,12 +268,42 @@ def test_large_networks_take_the_large_step(monkeypatch):
     monkeypatch.setattr(
         compiled.LargeStep, "__call__", lambda self, *a, **k: calls.append(1) or step(self, *a, **k)
     )
-    for optimizer in (nn.SGD(0.01), nn.SGD(0.01, momentum=0.9, nesterov=True)):
-        reference, candidate = both(
-            model, nn.SoftmaxCrossEntropy(), optimizer, X, y, epochs=2, batch_size=120, rng=0
-        )
-        assert_agree(reference, candidate, 0.0)
-    assert len(calls) == 2 * 2 * 5  # two fits of 2 epochs of 5 steps (the last one of 32 rows)
+    settings = dict(epochs=2, batch_size=120, rng=0)
+    nesterov = nn.SGD(0.01, momentum=0.9, nesterov=True)
+    assert_agree(*both(model, nn.SoftmaxCrossEntropy(), nesterov, X, y, **settings), 0.0)
+    fused = both(model, nn.SoftmaxCrossEntropy(), nn.SGD(0.01), X, y, **settings)
+    assert_agree(*fused, 1e-12)
+    assert not np.array_equal(fused[0][0].flat_params, fused[1][0].flat_params)  # it was fused
+    monkeypatch.setattr(compiled._blas, "numpy_gemm", lambda dtype: None)
+    assert_agree(*both(model, nn.SoftmaxCrossEntropy(), nn.SGD(0.01), X, y, **settings), 0.0)
+    assert len(calls) == 3 * 2 * 5  # three fits of 2 epochs of 5 steps (the last one of 32 rows)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_sgd_step_is_sgd(monkeypatch, dtype):
+    """One large step with plain SGD and L2: W ← (1 - lr·l2)·W - lr·xᵀg, b ← b - lr·Σg,
+    the checkpoint holds the weights the step started from, and dW is never written."""
+    monkeypatch.setattr(compiled, "LARGE_STEP", 0)
+    rng = np.random.RandomState(1)
+    X, y = rng.standard_normal((40, 6)).astype(dtype), rng.randint(0, 3, 40)
+    model = nn.build_mlp(6, [5], 3, activation="relu", l2=0.1, rng=0, dtype=dtype)
+    reference = copy.deepcopy(model)
+    step = compiled.LargeStep(model, compiled._large_plan(model))
+    assert step.gemm is not None
+    loss, targets = nn.SoftmaxCrossEntropy(), nn.SoftmaxCrossEntropy().check_target(y, 3)
+    checkpoint = np.zeros_like(model.flat_params)
+    model.flat_grads[:] = 7  # a dW written by the step would show
+    optimizer = nn.SGD(0.5)
+    value, _ = step(model, loss, optimizer, X, targets, checkpoint=checkpoint)
+    np.testing.assert_array_equal(checkpoint, reference.flat_params)
+    expected_loss = nn.SoftmaxCrossEntropy().compute(reference.forward(X), targets)
+    assert value == pytest.approx(expected_loss, rel=1e-6)
+    nn.train_step(reference, loss, nn.SGD(0.5), X, targets)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(model.flat_params, reference.flat_params, rtol=tolerance, atol=0)
+    for dense in (model.layers[0], model.layers[2]):
+        assert np.all(dense.grads["W"] == 7)
+    assert optimizer.t == 1 and model.flat_params.dtype == dtype
 
 
 def test_large_step_plan():
@@ -288,7 +319,8 @@ def test_large_step_plan():
     assert [code for _, code, _ in compiled._large_plan(identity)] == [0, 0]
 
 
-def test_ctrl_c_in_the_large_step_keeps_the_start_of_the_step(monkeypatch):
+@pytest.mark.parametrize("momentum", [0.0, 0.5])  # the fused update, the compiled pass
+def test_ctrl_c_in_the_large_step_keeps_the_start_of_the_step(monkeypatch, momentum):
     """As with train_step: interrupted after its loss, a step leaves the weights it started
     from (fit restores the checkpoint), never a half-applied update."""
     monkeypatch.setattr(compiled, "LARGE_STEP", 0)
@@ -299,14 +331,16 @@ def test_ctrl_c_in_the_large_step_keeps_the_start_of_the_step(monkeypatch):
 
     def interrupting(g, out):
         calls.append(1)
-        if len(calls) == 2 * 4 + 1:  # two layers a step: the second layer of step 5
-            raise KeyboardInterrupt
+        if len(calls) == 2 * 4 + 2:  # two layers a step: the lower layer of step 5
+            raise KeyboardInterrupt  # (plain SGD has updated the upper layer already)
         return column_sums(g, out=out)
 
     monkeypatch.setattr(compiled, "column_sums", interrupting)
     model = nn.build_mlp(5, [7], 3, activation="relu", rng=0)
     reference = copy.deepcopy(model)
-    history = fit_with("numba", model, nn.SoftmaxCrossEntropy(), nn.SGD(0.1), X, y, epochs=20)
-    fit_with("numpy", reference, nn.SoftmaxCrossEntropy(), nn.SGD(0.1), X, y, epochs=4)
+    loss = nn.SoftmaxCrossEntropy()
+    history = fit_with("numba", model, loss, nn.SGD(0.1, momentum), X, y, epochs=20)
     assert history.interrupted and len(history) == 4
+    monkeypatch.setattr(compiled, "column_sums", column_sums)
+    fit_with("numba", reference, loss, nn.SGD(0.1, momentum), X, y, epochs=4)
     np.testing.assert_array_equal(model.flat_params, reference.flat_params)
