@@ -8,9 +8,9 @@
                     verbatim ``delta3[range(n), y] -= 1``), generalized to the depth,
                     activation and batching of the workload. It computes no loss value.
 * ``loop_arange``-- the same loop with the row index hoisted out as ``np.arange(n)``
-                    (information only: ``range(n)`` costs ~25 us per step on its own).
-* ``matmul``     -- the bound: only the np.dot calls of one step (forward, then dW and
-                    the backward products except the first layer's input gradient) on
+                    (information only: ``range(n)`` costs 4-12 us per step on its own).
+* ``matmul``     -- the bound: only the matrix products of one step (forward, then dW
+                    and the backward products except the first layer's input gradient) on
                     preallocated arrays with ``out=``. No activations, softmax or updates.
 * ``sklearn``    -- scikit-learn's ``MLPClassifier(solver="sgd", momentum=0)``: one
                     ``fit`` call with ``warm_start=True`` and ``max_iter=epochs``.
@@ -241,6 +241,10 @@ class ReferenceLoop(Contestant):
 class BareMatmul(Contestant):
     """Only the matrix products of a training step, on preallocated arrays (``out=``).
 
+    ``np.matmul``, the call nnscratch makes. ``np.dot`` (the bound's call until
+    2026-12-03) took 11-15 % longer for W4's weight-gradient products (a transposed
+    first operand, batch 256; no difference at 2048), a looser bound.
+
     Per step with L Dense layers: L forward products ``a_i @ W_i``, L weight
     gradients ``a_iᵀ @ delta_i`` and L - 1 input gradients ``delta_i @ W_iᵀ`` (the
     first layer's, dL/dX, is never needed). Mini-batches use one fixed contiguous
@@ -271,11 +275,11 @@ class BareMatmul(Contestant):
             for b in self.sizes:
                 acts, deltas = self.buffers[b]
                 for i in range(L):
-                    np.dot(acts[i], Ws[i], out=acts[i + 1])
+                    np.matmul(acts[i], Ws[i], out=acts[i + 1])
                 for i in range(L - 1, -1, -1):
-                    np.dot(acts[i].T, deltas[i], out=dWs[i])
+                    np.matmul(acts[i].T, deltas[i], out=dWs[i])
                     if i > 0:
-                        np.dot(deltas[i], Ws[i].T, out=deltas[i - 1])
+                        np.matmul(deltas[i], Ws[i].T, out=deltas[i - 1])
 
     def weights(self):
         raise NotImplementedError("the bound does not train")
