@@ -33,9 +33,10 @@ differently (float64 runs agree to 1e-12 in the tests).
 
 Speed: the batch is stored feature-major inside the kernel, so every small
 loop runs over the rows of the batch; products with at least
-``BLAS_THRESHOLD`` multiply-adds call BLAS; exp and tanh are vectorised
-polynomials (libm's scalar calls would cost more than the rest of a tiny
-step).
+``BLAS_THRESHOLD`` multiply-adds call BLAS (SciPy's, which numba binds, kept
+to one thread while a kernel runs: see ``_blas.other_blas_pools``); exp and
+tanh are vectorised polynomials (libm's scalar calls would cost more than the
+rest of a tiny step).
 
 The runner works directly on ``model.flat_params`` / ``model.flat_grads`` and
 on the optimizer's flat state (``optimizer.state[0]``, created as
@@ -140,6 +141,15 @@ def _state_problem(model, optimizer) -> str | None:
         if value.shape != model.flat_params.shape or value.dtype != model.dtype:
             return f"the optimizer's state {key!r} does not match model.flat_params"
     return None
+
+
+def _other_blas_pools() -> list:
+    """``_blas.other_blas_pools()`` (SciPy's BLAS, which numba's np.dot calls), found once."""
+    if "pools" not in _numba_state:
+        import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot loads it: load it first)
+
+        _numba_state["pools"] = _blas.other_blas_pools()
+    return _numba_state["pools"]
 
 
 # ---------------------------------------------------------------- the compiled kernels
@@ -830,6 +840,8 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
     classify = loss_code if loss_code in (0, 1) else -1
     cache: dict = {}
     memo: dict = {}
+    calls_blas = any(row[0] == 0 and batch_size * row[1] * row[2] >= row[9] > 0 for row in spec)
+    pools = _other_blas_pools() if calls_blas else []
 
     def contiguous(a, name):
         if a.dtype == model.dtype and a.flags.c_contiguous:
@@ -863,34 +875,42 @@ def make_epoch_runner(model, loss, optimizer, *, batch_size: int, n_samples: int
         shuffled = order is not None
         if shuffled:
             order = np.ascontiguousarray(order, dtype=np.intp)
-        total_loss, penalty, correct, steps, status = epoch(
-            X,
-            y,
-            order if shuffled else empty_order,
-            shuffled,
-            batch_size,
-            flat,
-            grads,
-            checkpoint,
-            spec,
-            l2d,
-            l2f,
-            slopes,
-            work,
-            consts,
-            opt_code,
-            lrs,
-            hp,
-            hp64,
-            t0,
-            s_v,
-            s_m,
-            loss_code,
-            mean,
-            classify,
-            kbits,
-            poly,
-        )
+        threads = [pool.num_threads for pool in pools]
+        for pool in pools:  # numba's np.dot on one thread: no fight with NumPy's BLAS threads
+            pool.set_num_threads(1)
+        try:
+            results = epoch(
+                X,
+                y,
+                order if shuffled else empty_order,
+                shuffled,
+                batch_size,
+                flat,
+                grads,
+                checkpoint,
+                spec,
+                l2d,
+                l2f,
+                slopes,
+                work,
+                consts,
+                opt_code,
+                lrs,
+                hp,
+                hp64,
+                t0,
+                s_v,
+                s_m,
+                loss_code,
+                mean,
+                classify,
+                kbits,
+                poly,
+            )
+        finally:
+            for pool, count in zip(pools, threads):
+                pool.set_num_threads(count)
+        total_loss, penalty, correct, steps, status = results
         optimizer.t = t0 + steps
         runner.last_step = steps
         logs = {"loss": total_loss + penalty, "data_loss": total_loss, "penalty": penalty}
@@ -1092,13 +1112,16 @@ class LargeStep:
         return value, output
 
 
-# Above this many multiply-adds per training step the matrix products dominate:
-# NumPy's BLAS calls beat numba's products inside the epoch kernel, so such
-# networks train with ``LargeStep``. Measured (ReLU, float64, steps of 1.7M, 5.4M,
-# 12.9M and 33.9M multiply-adds): the epoch kernel takes 0.80, 0.91, 1.04 and 1.07
-# times LargeStep's time; on the benchmarks' W4/W5 (170M, 1.4G multiply-adds) it took
-# 1.2-2.2 times even the NumPy engine's, which LargeStep beats by 7-10 %.
-LARGE_STEP = 10_000_000
+# Above this many multiply-adds per training step the matrix products dominate and
+# NumPy's BLAS calls (on every core), with ``LargeStep`` between them, beat the epoch
+# kernel's per-step savings. Measured 2026-12-03, fit's time per step, epoch kernel over
+# LargeStep (ReLU, float64, plain SGD; Adam alike): 0.61M multiply-adds (W3,
+# 64->128->10, batch 64) 0.62; 0.87M (32->64x64->10, 128) 0.71; 1.1M (100->100->10, 100)
+# 0.75-0.79; 1.7M (16->256->10, 256) 1.13-1.24; 2.4M (64->512->10, 64) 1.16-1.2; 3.3M
+# (784->32->10, 128) 1.7, as its 784-wide input is gathered into the kernel's
+# feature-major batch; 4.5M (8->256x256->10, 64) 1.17-1.25; 4.9M (32->128x128x128->10,
+# 128) 1.17-1.19. The threshold was 10M until then, from shapes that favoured the kernel.
+LARGE_STEP = 1_500_000
 
 
 def multiply_adds_per_step(model, batch_size: int) -> int:

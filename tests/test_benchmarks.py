@@ -257,7 +257,7 @@ def test_a_full_batch_step_has_no_gather_and_the_breakdown_renders():
         # several times fit's steps (twice only just). The median of five rows shrugs off
         # a clock hiccup on a loaded machine.
         assert np.median(ratios) < 1.5, f"the parts add up to {ratios} times fit's step"
-    assert not breakdown.large_step_runs(_small("W4")) and breakdown.large_step_runs(
+    assert not breakdown.large_step_runs(WORKLOADS["W3"]) and breakdown.large_step_runs(
         WORKLOADS["W4"]
     )
     mini64 = breakdown.breakdown(_small("W4"), np.float64, smoke=True)

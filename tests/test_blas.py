@@ -1,5 +1,7 @@
 """NumPy's own BLAS gemm (nnscratch._blas): C ← α·op(A)·op(B) + β·C, checked against matmul."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,16 @@ def test_without_numpys_blas_there_is_no_gemm(monkeypatch):
     monkeypatch.setattr(_blas, "_library", lambda: None)
     assert _blas.numpy_gemm(np.float64) is None
     assert _blas.numpy_gemm(np.int64) is None  # BLAS multiplies floats only
+
+
+def test_the_other_blas_pools_are_not_numpys(monkeypatch):
+    import scipy.linalg.cython_blas  # noqa: F401  (SciPy's BLAS, loaded)
+
+    library = _blas._library()
+    pools = _blas.other_blas_pools()
+    if library is not None:
+        mine = os.path.realpath(library._name)
+        assert all(os.path.realpath(pool.filepath) != mine for pool in pools)
+        assert all(pool.user_api == "blas" for pool in pools)
+    monkeypatch.setattr(_blas, "_library", lambda: None)
+    assert _blas.other_blas_pools() == []  # NumPy's BLAS unknown: nothing to tell apart

@@ -344,3 +344,33 @@ def test_ctrl_c_in_the_large_step_keeps_the_start_of_the_step(monkeypatch, momen
     monkeypatch.setattr(compiled, "column_sums", column_sums)
     fit_with("numba", reference, loss, nn.SGD(0.1, momentum), X, y, epochs=4)
     np.testing.assert_array_equal(model.flat_params, reference.flat_params)
+
+
+def test_scipys_blas_runs_on_one_thread_during_a_compiled_epoch(monkeypatch, moons):
+    """numba's np.dot calls SciPy's BLAS: one thread while a kernel runs (no fight with
+    NumPy's spinning BLAS threads), the user's thread count back afterwards, even after
+    Ctrl-C; a kernel that calls no BLAS leaves the pools alone."""
+    pools = compiled._other_blas_pools()
+    if not pools:
+        pytest.skip("NumPy and SciPy share one BLAS here")
+    before = [pool.num_threads for pool in pools]
+    seen = []
+    kernel = compiled._compile()["epoch"]
+
+    def watching(*args):
+        seen.append([pool.num_threads for pool in pools])
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+        return kernel(*args)
+
+    monkeypatch.setitem(compiled._kernels, "epoch", watching)
+    X, y = moons
+    loss = nn.SoftmaxCrossEntropy()
+    wide = nn.build_mlp(2, [50, 50], 2, activation="tanh", rng=0)  # 200x50x50: BLAS
+    history = fit_with("numba", wide, loss, nn.SGD(0.01), X, y, epochs=5)
+    assert history.interrupted and seen == [[1] * len(pools)] * 3
+    assert [pool.num_threads for pool in pools] == before
+    seen.clear()
+    narrow = nn.build_mlp(2, [3], 2, activation="tanh", rng=0)  # W1: explicit loops
+    fit_with("numba", narrow, loss, nn.SGD(0.01), X, y, epochs=2)
+    assert seen == [before, before]
