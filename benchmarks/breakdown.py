@@ -115,7 +115,7 @@ def _numpy_step(tick, model, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
     return a
 
 
-def _large_step(tick, step, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
+def _large_step(tick, step, model, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
     """``compiled.LargeStep.__call__``, one timed call at a time (returns the output)."""
     from nnscratch.compiled import _optimizer_arguments
 
@@ -123,7 +123,7 @@ def _large_step(tick, step, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
     tick(LARGE_STEP_PARTS[1])
     loss.compute(output, yb)
     tick(LARGE_STEP_PARTS[2])
-    arguments = _optimizer_arguments(step.model, optimizer, step.memo)
+    arguments = _optimizer_arguments(model, optimizer, step.memo)
     if step.fuses_sgd(arguments, xb):
         np.copyto(checkpoint, step.flat)
         tick(FUSED_SGD_PARTS[3])
@@ -179,7 +179,7 @@ class StepParts:
                     )
                 else:
                     output = _large_step(
-                        clock.tick, self.step, loss, optimizer, xb, yb, self.checkpoint
+                        clock.tick, self.step, model, loss, optimizer, xb, yb, self.checkpoint
                     )
                 _count_correct(loss, output, tb, self.buffers)
                 clock.tick("count correct answers")

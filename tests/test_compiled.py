@@ -374,3 +374,36 @@ def test_scipys_blas_runs_on_one_thread_during_a_compiled_epoch(monkeypatch, moo
     narrow = nn.build_mlp(2, [3], 2, activation="tanh", rng=0)  # W1: explicit loops
     fit_with("numba", narrow, loss, nn.SGD(0.01), X, y, epochs=2)
     assert seen == [before, before]
+
+
+def test_the_large_step_is_kept_from_one_fit_call_to_the_next(monkeypatch):
+    """Its buffers are not made afresh every call; a changed l2 still counts, another plan
+    gets its own step, and the kept step does not keep the model alive."""
+    import gc
+    import weakref
+
+    monkeypatch.setattr(compiled, "LARGE_STEP", 0)
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((64, 5)), rng.randint(0, 3, 64)
+    model = nn.build_mlp(5, [7], 3, activation="relu", rng=0)
+    reference = copy.deepcopy(model)
+    loss = nn.SoftmaxCrossEntropy()
+    for momentum in (0.0, 0.5):  # the fused update, the compiled pass (and add_l2)
+        for engine, m in (("numba", model), ("numpy", reference)):
+            optimizer = nn.SGD(0.1, momentum)
+            m.layers[0].l2 = 0.0
+            fit_with(engine, m, loss, optimizer, X, y, epochs=2, batch_size=16, rng=0)
+            m.layers[0].l2 = 0.5  # between two calls: the second one must see it
+            fit_with(engine, m, loss, optimizer, X, y, epochs=2, batch_size=16, rng=1)
+        close(model.flat_params, reference.flat_params, 1e-12)
+    step = compiled._large_steps[model]
+    buffer = step._buffers(16)[0][0]
+    fit_with("numba", model, loss, nn.SGD(0.1), X, y, epochs=1, batch_size=16)
+    assert compiled._large_steps[model] is step and step._buffers(16)[0][0] is buffer
+    model.layers[1] = nn.Tanh()  # another plan: another step
+    fit_with("numba", model, loss, nn.SGD(0.1), X, y, epochs=1, batch_size=16)
+    assert compiled._large_steps[model] is not step
+    alive = weakref.ref(model)
+    del model, step
+    gc.collect()
+    assert alive() is None
