@@ -194,9 +194,11 @@ def fit(
     rng : None (numpy's global state), an int seed, RandomState or Generator.
     validation_data : (X_val, y_val), or ``validation_split``: the last fraction of X.
     callbacks : Callback instances (Logger, ProgressBar, EarlyStopping, ...).
-    engine : "numpy" (the readable reference) or "numba": whole epochs compiled
-        by numba (``pip install nnscratch[fast]``; see ``nnscratch.compiled``),
-        the same results to ~1e-12, several times faster on tiny networks.
+    engine : "numpy" (the readable reference) or "numba" (``pip install
+        nnscratch[fast]``; see ``nnscratch.compiled``): small networks train whole
+        epochs compiled by numba, several times faster; larger ones keep NumPy's
+        BLAS products and compile the passes between them (plain SGD's update
+        goes into the products). The same results to ~1e-12.
 
     Training stops early when a callback asks, when the loss becomes NaN or
     infinite (the model keeps the last weights whose loss was finite, and a
