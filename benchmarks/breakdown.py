@@ -44,7 +44,13 @@ import numpy as np  # noqa: E402
 
 from benchmarks import measure  # noqa: E402
 from benchmarks.contestants import BareMatmul, NnscratchFit, NnscratchNumba  # noqa: E402
-from benchmarks.workloads import WORKLOADS, Workload, initial_params, load_data  # noqa: E402
+from benchmarks.workloads import (  # noqa: E402
+    WORKLOADS,
+    Workload,
+    build_model,
+    initial_params,
+    load_data,
+)
 
 NUMPY_PARTS = (
     "gather the batch",
@@ -241,9 +247,7 @@ def large_step_runs(w: Workload) -> bool:
     """Whether ``fit(engine="numba")`` trains this workload with ``LargeStep`` (which has parts)."""
     from nnscratch import compiled
 
-    sizes = w.sizes
-    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return (w.batch_size or w.n_samples) * macs > compiled.LARGE_STEP
+    return compiled.takes_large_step(build_model(w, np.float64), w.batch_size or w.n_samples)
 
 
 def run_all(keys=None, dtypes=(np.float64,), *, smoke=False, numba=True, log=print) -> list[dict]:

@@ -1140,6 +1140,24 @@ def _large_step_for(model, plan) -> LargeStep:
 LARGE_STEP = 1_500_000
 
 
+# The epoch kernel copies every batch into its feature-major layout (and the first
+# layer's input back to batch-major for its weight gradient): with wide inputs that
+# costs more than LargeStep's Python. Measured 2026-12-03 (fit per step, epoch kernel
+# over LargeStep): 784->16->10 at batch 16 (12.5k input values) 0.8; 256->32->10 at
+# 64 (16k) 0.98; 784->8->10 at 32 (25k) 1.26; 10->8->10 at 5000 (50k) 1.1;
+# 784->16->10 at 64 (50k) 1.86, where the NumPy engine took 135 µs and the kernel 250.
+LARGE_BATCH_INPUT = 20_000
+
+
+def takes_large_step(model, batch_size: int) -> bool:
+    """Whether ``engine="numba"`` trains with ``LargeStep`` rather than whole compiled
+    epochs: over ``LARGE_STEP`` multiply-adds or ``LARGE_BATCH_INPUT`` input values a step."""
+    return (
+        multiply_adds_per_step(model, batch_size) > LARGE_STEP
+        or batch_size * model.n_in > LARGE_BATCH_INPUT
+    )
+
+
 def multiply_adds_per_step(model, batch_size: int) -> int:
     """batch size × Σ n_in·n_out over the Dense layers: the forward products' work."""
     return batch_size * sum(
@@ -1151,16 +1169,19 @@ def run_epoch(model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, che
     """Drop-in for ``training._run_epoch`` (same arguments, same logs) using the compiled path.
 
     The runner is made once per ``fit`` call and kept in ``buffers``. A large
-    network (``LARGE_STEP``) runs NumPy's ``_run_epoch`` with ``LargeStep`` as
-    its step; an unsupported combination, NumPy's ``_run_epoch`` as it is.
+    network or batch (``takes_large_step``) runs NumPy's ``_run_epoch`` with
+    ``LargeStep`` as its step; an unsupported combination, NumPy's
+    ``_run_epoch`` as it is.
     """
     key = "compiled epoch runner"
     if key not in buffers:
-        if multiply_adds_per_step(model, batch_size) > LARGE_STEP:
-            plan = (
-                _large_plan(model) if unsupported_reason(model, loss, optimizer) is None else None
-            )
-            buffers[key] = None if plan is None else _large_step_for(model, plan)
+        plan = None
+        if takes_large_step(model, batch_size) and not unsupported_reason(model, loss, optimizer):
+            plan = _large_plan(model)
+        if plan is not None:
+            buffers[key] = _large_step_for(model, plan)
+        elif multiply_adds_per_step(model, batch_size) > LARGE_STEP:
+            buffers[key] = None  # too large for the epoch kernel: NumPy's epoch
         else:
             buffers[key] = make_epoch_runner(
                 model, loss, optimizer, batch_size=batch_size, n_samples=len(X)

@@ -407,3 +407,21 @@ def test_the_large_step_is_kept_from_one_fit_call_to_the_next(monkeypatch):
     del model, step
     gc.collect()
     assert alive() is None
+
+
+def test_wide_batches_take_the_large_step():
+    """Under LARGE_STEP multiply-adds, a batch of over LARGE_BATCH_INPUT input values still
+    takes LargeStep (the epoch kernel's feature-major copies cost more), with the same
+    results as the NumPy engine; a narrower batch stays in the epoch kernel."""
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((128, 784)), rng.randint(0, 10, 128)
+    wide = nn.build_mlp(784, [16], 10, activation="relu", rng=0)
+    assert compiled.multiply_adds_per_step(wide, 64) <= compiled.LARGE_STEP
+    assert compiled.takes_large_step(wide, 64) and not compiled.takes_large_step(wide, 16)
+    assert not compiled.takes_large_step(nn.build_mlp(64, [128], 10, rng=0), 64)  # W3
+    loss = nn.SoftmaxCrossEntropy()
+    for batch_size, large in ((64, True), (16, False)):
+        settings = dict(epochs=2, batch_size=batch_size, rng=0)
+        reference, candidate = both(wide, loss, nn.SGD(0.01), X, y, **settings)
+        assert_agree(reference, candidate, 1e-12)
+        assert (candidate[0] in compiled._large_steps) == large
