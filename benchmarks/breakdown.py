@@ -19,8 +19,8 @@ what the loss needs next, as inside ``fit``). The parts, summed over layers:
   column sums); the checkpoint fused with the update (one compiled pass);
   counting. With plain SGD the update happens inside the backward pass (BLAS's
   gemm writes W - lr·xᵀg where NumPy's matmul writes xᵀg), after a checkpoint
-  copy: those two replace the backward and update parts. Small networks train whole epochs in one compiled call, which has
-  no parts to time.
+  copy: those two replace the backward and update parts. Small networks train
+  whole epochs in one compiled call, which has no parts to time.
 
 ``fit`` itself is timed alone (its per-step time, as in the ratio tables),
 on its own copy of the model, in the same rounds; "rest" is that time minus

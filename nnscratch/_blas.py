@@ -9,7 +9,8 @@ The function is looked up in the very library NumPy loaded (its wheels ship
 ``scipy-openblas64``), so the products share NumPy's BLAS threads. Another
 BLAS (SciPy's, which numba's products call) keeps its own threads: they spin
 for ~0.1 s after each call, and alternating between the two made every
-product ~30 times slower for that long (measured here). Only the 64-bit
+product ~30 times slower for that long (a one-off measurement here,
+2026-12-03). Only the 64-bit
 integer interface (symbols ending in ``64_``) is used, and the first call is
 checked against ``np.matmul``: with any other NumPy build ``numpy_gemm()``
 returns None and callers keep ``np.matmul``.
@@ -141,7 +142,8 @@ def other_blas_pools() -> list:
     SciPy's is one of them, and numba's ``np.dot`` calls it. When NumPy's BLAS
     has just run a product its threads spin for ~0.1 s; a product on another
     pool in that time fights them for the cores (the compiled epoch of a
-    784→32→10 network at batch 128 took 2.3 times as long, measured here).
+    784→32→10 network at batch 128 took 2.3 times as long in a one-off
+    measurement here, 2026-12-03).
     Empty when NumPy's library is not found (a build that shares one BLAS with
     SciPy has one pool, nothing to fight) or threadpoolctl is missing.
     """
