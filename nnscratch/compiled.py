@@ -1004,6 +1004,7 @@ class LargeStep:
         self.buffers: dict = {}
         self.gemm = _blas.numpy_gemm(model.dtype)  # None: no fused SGD, np.matmul only
         self.bias_steps = [np.empty(dense.n_out, dtype) for dense, _, _ in plan]  # lr·db
+        self.scratch = None  # update's copy of the weights, for a step that keeps none
 
     def _buffers(self, rows: int):
         """Per batch size: the layer outputs z_i (B, n_out) and inputs' gradients (B, n_in)."""
@@ -1101,15 +1102,21 @@ class LargeStep:
             fused = self.fuses_sgd(arguments, x)
             if not fused:
                 self.backward(x, g)
-        except KeyboardInterrupt:  # as train_step: fit restores the weights of this loss
-            np.copyto(checkpoint, self.flat)
+        except KeyboardInterrupt:  # as train_step: the weights of this loss are kept
+            if checkpoint is not None:
+                np.copyto(checkpoint, self.flat)
             raise
         if fused:  # plain SGD: checkpoint first, then backward updates layer by layer
-            np.copyto(checkpoint, self.flat)  # (interrupted, fit restores it: never half done)
+            if checkpoint is not None:  # (interrupted, fit restores it: never half done)
+                np.copyto(checkpoint, self.flat)
             self.backward(x, g, sgd_lr=lr)
             optimizer.t += 1
-        else:
-            self.update(optimizer, checkpoint, arguments, lr)  # never half done
+        else:  # the copy is fused with the update (never half done): it needs an array
+            if checkpoint is None:  # (fit replaying plain SGD's steps without NumPy's gemm)
+                if self.scratch is None:
+                    self.scratch = np.empty_like(self.flat)
+                checkpoint = self.scratch
+            self.update(optimizer, checkpoint, arguments, lr)
         return value, output
 
 
@@ -1194,7 +1201,7 @@ def run_epoch(model, loss, optimizer, X, y, truth, batch_size, shuffle, rng, che
         return _numpy_run_epoch(model, loss, optimizer, *arguments, step=runner)
     n = len(X)
     order = rng.permutation(n) if shuffle and batch_size < n else None
-    logs, diverged = runner(X, y, order, checkpoint)
+    logs, diverged = runner(X, y, order, checkpoint.every_step())
     if diverged is not None:
         raise training._Diverged(diverged)
     return logs

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import partial
 
 import numpy as np
 
 from ._buffers import reused
 from ._validation import check_lengths, check_number, check_positive_int, check_rng, check_X
 from .callbacks import Callback
+from .checkpoint import LastGoodWeights
+from .layers import Dropout
 from .losses import Loss
 from .network import Sequential
-from .optimizers import Optimizer
+from .optimizers import SGD, Optimizer
 
 
 class History:
@@ -248,7 +251,16 @@ def fit(
     model.stop_training = False
     model.stop_reason = None
     model.diverged = None
-    checkpoint = model.flat_params.copy()  # the last weights whose loss was finite
+    # the last weights whose loss was finite; plain SGD (no state) with mini-batches can
+    # copy them every few steps and replay the steps since (see nnscratch.checkpoint)
+    checkpoint = LastGoodWeights(
+        model.flat_params,
+        optimizer,
+        replay=batch_size < n
+        and type(optimizer) is SGD
+        and not optimizer.momentum
+        and not any(isinstance(layer, Dropout) for layer in model.layers),
+    )
     truth = loss.labels(y) if loss.is_classifier else None
     buffers: dict = {}  # mini-batches are gathered into these
     history = History()
@@ -286,7 +298,7 @@ def fit(
                     history.stop_reason = model.stop_reason or "stopped by a callback"
                     break
     except _Diverged as exc:
-        np.copyto(model.flat_params, checkpoint)
+        lost = _restore(checkpoint)
         # the very first step (_Diverged(kind, first_batch)): the data, not the learning rate
         if epoch == 0 and exc.args[1:2] == (True,):
             raise ValueError(
@@ -305,16 +317,31 @@ def fit(
             history.stop_reason += (
                 f" The inputs reach {scale:.3g} in magnitude: standardise them as well."
             )
+        history.stop_reason += lost
         model.diverged = history.stop_reason
     except KeyboardInterrupt:
-        np.copyto(model.flat_params, checkpoint)
+        lost = _restore(checkpoint, interrupted=True)
         history.interrupted = True
-        history.stop_reason = f"interrupted (Ctrl-C) during epoch {epoch}"
+        history.stop_reason = f"interrupted (Ctrl-C) during epoch {epoch}{lost}"
     for cb in callbacks:
         cb.on_train_end(logs)
     if history.diverged:
         warnings.warn(history.stop_reason, DivergenceWarning, stacklevel=2)
     return history
+
+
+def _restore(checkpoint: LastGoodWeights, interrupted: bool = False) -> str:
+    """Put the last weights whose loss was finite (``interrupted``: the weights the
+    interrupted step started from) back; returns what to add to the stop reason
+    (nothing, unless a replay did not give its losses again)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        lost = checkpoint.restore(interrupted=interrupted)
+    if not lost:
+        return ""
+    return (
+        f" (the weights kept are {lost} steps older than the last good ones: training "
+        "again on the batches since did not give the same losses)"
+    )
 
 
 def _gather(source: np.ndarray, idx: np.ndarray, buffers: dict, name: str) -> np.ndarray:
@@ -331,7 +358,8 @@ def _run_epoch(
     """One pass over the data; returns the epoch's logs.
 
     ``step`` replaces ``train_step`` (same arguments and result); the compiled
-    engine passes its own for large networks.
+    engine passes its own for large networks. ``checkpoint`` is fit's
+    ``LastGoodWeights``.
 
     ``data_loss`` is reduced over the epoch like the loss reduces a batch (the
     size-weighted mean of batch losses, or their sum); ``penalty`` is the L2
@@ -341,28 +369,46 @@ def _run_epoch(
     step = train_step if step is None else step
     n = len(X)
     order = rng.permutation(n) if shuffle and batch_size < n else None
+    replays = checkpoint.replays
+    rerun = None
+    if replays:
+        rerun = partial(_train_again, step, model, loss, optimizer, X, y, buffers)
+        checkpoint.new_epoch()
     total_loss = penalty = 0.0
     correct = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        if batch_size == n:
-            xb, yb, tb = X, y, truth
-        elif order is None:
-            xb, yb = X[start:stop], y[start:stop]
-            tb = None if truth is None else truth[start:stop]
-        else:
-            idx = order[start:stop]
-            xb, yb = _gather(X, idx, buffers, "X"), _gather(y, idx, buffers, "y")
-            tb = None if truth is None else _gather(truth, idx, buffers, "truth")
+        xb, yb = _batch(X, y, order, start, stop, buffers)
         if stop == n:
             penalty = model.penalty()
-        value, output = step(model, loss, optimizer, xb, yb, checkpoint=checkpoint)
+        keep = checkpoint.target(start == 0 or stop == n)
+        value, output = step(model, loss, optimizer, xb, yb, checkpoint=keep)
         if not math.isfinite(value):
             raise _Diverged("NaN" if math.isnan(value) else "infinite", start == 0)
+        if replays:
+            checkpoint.done(keep, (rerun, order, start, stop), value)
         total_loss += value * ((stop - start) / n) if loss.reduction == "mean" else value
         if truth is not None:
+            tb = _batch(truth, None, order, start, stop, buffers, "truth")[0]
             correct += _count_correct(loss, output, tb, buffers)
     logs = {"loss": total_loss + penalty, "data_loss": total_loss, "penalty": penalty}
     if truth is not None:
         logs["accuracy"] = correct / n
     return logs
+
+
+def _batch(X, y, order, start, stop, buffers, name="X"):
+    """Rows start:stop of (X, y), or of their shuffled ``order`` gathered into buffers."""
+    if stop - start == len(X):
+        return X, y
+    if order is None:
+        return X[start:stop], None if y is None else y[start:stop]
+    idx = order[start:stop]
+    xb = _gather(X, idx, buffers, name)
+    return xb, None if y is None else _gather(y, idx, buffers, "y")
+
+
+def _train_again(step, model, loss, optimizer, X, y, buffers, order, start, stop) -> float:
+    """One more step on a batch already trained on (``LastGoodWeights.restore``): its loss."""
+    xb, yb = _batch(X, y, order, start, stop, buffers)
+    return step(model, loss, optimizer, xb, yb, checkpoint=None)[0]
