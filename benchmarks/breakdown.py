@@ -10,7 +10,9 @@ what the loss needs next, as inside ``fit``). The parts, summed over layers:
 
 * NumPy engine (``training.train_step`` and ``_run_epoch`` around it): gathering
   the batch; Dense forward (product and bias); activations forward; the loss
-  value and gradient; the divergence checkpoint (a copy of the weights); Dense
+  value and gradient; the divergence checkpoint (a copy of the weights, made
+  every few steps only with plain SGD and mini-batches: ``nnscratch.checkpoint``,
+  so this part is its average over the steps, as in ``fit``); Dense
   backward (products and column sums); activations backward; the optimizer's
   update; counting the correct answers.
 * ``engine="numba"`` on large networks (``compiled.LargeStep``): gathering; the
@@ -107,7 +109,8 @@ def _numpy_step(tick, model, loss, optimizer, xb, yb, checkpoint) -> np.ndarray:
         tick("Dense forward (product, bias)" if isinstance(layer, Dense) else "activations forward")
     loss.compute(a, yb)
     tick("loss value and gradient")
-    np.copyto(checkpoint, model.flat_params)
+    if checkpoint is not None:  # (every few steps with plain SGD's replay)
+        np.copyto(checkpoint, model.flat_params)
     tick("divergence checkpoint (copy)")
     grad = loss.backward()
     for layer in reversed(model.layers[1:]):
@@ -131,7 +134,8 @@ def _large_step(tick, step, model, loss, optimizer, xb, yb, checkpoint) -> np.nd
     tick(LARGE_STEP_PARTS[2])
     arguments = _optimizer_arguments(model, optimizer, step.memo)
     if step.fuses_sgd(arguments, xb):
-        np.copyto(checkpoint, step.flat)
+        if checkpoint is not None:  # (every few steps with plain SGD's replay)
+            np.copyto(checkpoint, step.flat)
         tick(FUSED_SGD_PARTS[3])
         step.backward(xb, loss.backward(), sgd_lr=optimizer.current_lr())
         optimizer.t += 1
@@ -139,6 +143,8 @@ def _large_step(tick, step, model, loss, optimizer, xb, yb, checkpoint) -> np.nd
         return output
     step.backward(xb, loss.backward())
     tick(LARGE_STEP_PARTS[3])
+    if checkpoint is None:  # plain SGD without NumPy's gemm: a copy all the same
+        checkpoint = step.scratch = step.flat.copy() if step.scratch is None else step.scratch
     step.update(optimizer, checkpoint, arguments, optimizer.current_lr())
     tick(LARGE_STEP_PARTS[4])
     return output
@@ -149,15 +155,17 @@ class StepParts:
 
     def __init__(self, contestant, engine: str) -> None:
         from nnscratch import compiled
+        from nnscratch.checkpoint import LastGoodWeights, can_replay
 
         self.model, self.loss = contestant.model, contestant.loss
         self.optimizer = contestant.optimizer
         self.X = contestant.X
         self.y = self.loss.check_target(contestant.y, self.model.n_out, self.model.dtype)
         self.truth = self.loss.labels(self.y)
-        self.checkpoint = self.model.flat_params.copy()
         self.buffers: dict = {}
         self.batch = contestant.workload.batch_size or len(self.X)
+        replay = can_replay(self.model, self.optimizer, self.batch, len(self.X))
+        self.checkpoint = LastGoodWeights(self.model.flat_params, self.optimizer, replay=replay)
         self.step = None
         if engine == "numba":
             self.step = compiled.LargeStep(self.model, compiled._large_plan(self.model))
@@ -167,11 +175,15 @@ class StepParts:
         from nnscratch.training import _count_correct, _gather
 
         model, loss, optimizer, X, y = self.model, self.loss, self.optimizer, self.X, self.y
-        n, clock = len(X), Clock()
+        n, clock, kept = len(X), Clock(), self.checkpoint
         for _ in range(k):
             order = self.rng.permutation(n) if self.batch < n else None
+            if kept.replays:
+                kept.new_epoch()
             for start in range(0, n, self.batch):
                 clock.tick("not timed")
+                last = start + self.batch >= n
+                checkpoint = kept.target(start == 0 or last) if kept.replays else kept.every_step()
                 if order is None:
                     xb, yb, tb = X, y, self.truth
                 else:
@@ -180,13 +192,13 @@ class StepParts:
                     yb, tb = _gather(y, idx, self.buffers, "y"), self.truth[idx]
                     clock.tick("gather the batch")
                 if self.step is None:
-                    output = _numpy_step(
-                        clock.tick, model, loss, optimizer, xb, yb, self.checkpoint
-                    )
+                    output = _numpy_step(clock.tick, model, loss, optimizer, xb, yb, checkpoint)
                 else:
                     output = _large_step(
-                        clock.tick, self.step, model, loss, optimizer, xb, yb, self.checkpoint
+                        clock.tick, self.step, model, loss, optimizer, xb, yb, checkpoint
                     )
+                if kept.replays:  # (the breakdown never restores: no batch, no loss to note)
+                    kept.done(checkpoint, (None,), 0.0)
                 _count_correct(loss, output, tb, self.buffers)
                 clock.tick("count correct answers")
         clock.totals.pop("not timed", None)

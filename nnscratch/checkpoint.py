@@ -33,8 +33,22 @@ import time
 
 import numpy as np
 
+from .layers import Dropout
+from .optimizers import SGD
+
 EVERY = 8  # a replay trains again on at most EVERY batches
 SECONDS = 0.1  # ... and for about this long at most (Ctrl-C waits for it)
+
+
+def can_replay(model, optimizer, batch_size: int, n_samples: int) -> bool:
+    """Whether ``fit``'s steps can be trained again from a copy: plain SGD (its step keeps
+    no state), several batches an epoch, and no Dropout (it draws new masks)."""
+    return (
+        batch_size < n_samples
+        and type(optimizer) is SGD
+        and not optimizer.momentum
+        and not any(isinstance(layer, Dropout) for layer in model.layers)
+    )
 
 
 class LastGoodWeights:
@@ -60,25 +74,18 @@ class LastGoodWeights:
         # losses, up to the last weights whose loss was finite): replaced whole, never edited
         # apart from appending a batch
         self.anchor = (params.copy(), optimizer.t, [])
+        self.replays = replay
         self.spare = params.copy() if replay else None  # the next anchor step copies here
         self.last = None  # the step that just finished: its batch and loss
         self.next_t = optimizer.t
         self.since = time.perf_counter()
-
-    @property
-    def replays(self) -> bool:
-        return self.spare is not None
 
     def target(self, first_or_last: bool) -> np.ndarray | None:
         """Where the next step copies the weights once its loss is finite; None: it does not."""
         weights, _, batches = self.anchor
         if self.spare is None:
             return weights
-        if (
-            first_or_last
-            or len(batches) >= EVERY - 1
-            or time.perf_counter() - self.since > SECONDS
-        ):
+        if first_or_last or len(batches) >= EVERY - 1 or time.perf_counter() - self.since > SECONDS:
             self.next_t = self.optimizer.t
             return self.spare
         return None

@@ -23,11 +23,10 @@ import numpy as np
 from ._buffers import reused
 from ._validation import check_lengths, check_number, check_positive_int, check_rng, check_X
 from .callbacks import Callback
-from .checkpoint import LastGoodWeights
-from .layers import Dropout
+from .checkpoint import LastGoodWeights, can_replay
 from .losses import Loss
 from .network import Sequential
-from .optimizers import SGD, Optimizer
+from .optimizers import Optimizer
 
 
 class History:
@@ -251,16 +250,10 @@ def fit(
     model.stop_training = False
     model.stop_reason = None
     model.diverged = None
-    # the last weights whose loss was finite; plain SGD (no state) with mini-batches can
-    # copy them every few steps and replay the steps since (see nnscratch.checkpoint)
-    checkpoint = LastGoodWeights(
-        model.flat_params,
-        optimizer,
-        replay=batch_size < n
-        and type(optimizer) is SGD
-        and not optimizer.momentum
-        and not any(isinstance(layer, Dropout) for layer in model.layers),
-    )
+    # the last weights whose loss was finite: a copy every step, or for plain SGD (no
+    # state) with mini-batches every few steps and the steps since (nnscratch.checkpoint)
+    replay = can_replay(model, optimizer, batch_size, n)
+    checkpoint = LastGoodWeights(model.flat_params, optimizer, replay=replay)
     truth = loss.labels(y) if loss.is_classifier else None
     buffers: dict = {}  # mini-batches are gathered into these
     history = History()
@@ -368,20 +361,23 @@ def _run_epoch(
     """
     step = train_step if step is None else step
     n = len(X)
-    order = rng.permutation(n) if shuffle and batch_size < n else None
+    full = batch_size == n
+    order = rng.permutation(n) if shuffle and not full else None
     replays = checkpoint.replays
-    rerun = None
     if replays:
         rerun = partial(_train_again, step, model, loss, optimizer, X, y, buffers)
         checkpoint.new_epoch()
+    else:
+        keep = checkpoint.every_step()  # one array, a copy at every step
     total_loss = penalty = 0.0
     correct = 0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
-        xb, yb = _batch(X, y, order, start, stop, buffers)
+        xb, yb, tb = (X, y, truth) if full else _batch(X, y, truth, order, start, stop, buffers)
         if stop == n:
             penalty = model.penalty()
-        keep = checkpoint.target(start == 0 or stop == n)
+        if replays:
+            keep = checkpoint.target(start == 0 or stop == n)
         value, output = step(model, loss, optimizer, xb, yb, checkpoint=keep)
         if not math.isfinite(value):
             raise _Diverged("NaN" if math.isnan(value) else "infinite", start == 0)
@@ -389,7 +385,6 @@ def _run_epoch(
             checkpoint.done(keep, (rerun, order, start, stop), value)
         total_loss += value * ((stop - start) / n) if loss.reduction == "mean" else value
         if truth is not None:
-            tb = _batch(truth, None, order, start, stop, buffers, "truth")[0]
             correct += _count_correct(loss, output, tb, buffers)
     logs = {"loss": total_loss + penalty, "data_loss": total_loss, "penalty": penalty}
     if truth is not None:
@@ -397,18 +392,17 @@ def _run_epoch(
     return logs
 
 
-def _batch(X, y, order, start, stop, buffers, name="X"):
-    """Rows start:stop of (X, y), or of their shuffled ``order`` gathered into buffers."""
-    if stop - start == len(X):
-        return X, y
+def _batch(X, y, truth, order, start, stop, buffers):
+    """Rows start:stop of X, y and truth (None: none), or of their shuffled ``order``,
+    gathered into buffers kept from batch to batch."""
     if order is None:
-        return X[start:stop], None if y is None else y[start:stop]
+        return X[start:stop], y[start:stop], None if truth is None else truth[start:stop]
     idx = order[start:stop]
-    xb = _gather(X, idx, buffers, name)
-    return xb, None if y is None else _gather(y, idx, buffers, "y")
+    xb, yb = _gather(X, idx, buffers, "X"), _gather(y, idx, buffers, "y")
+    return xb, yb, None if truth is None else _gather(truth, idx, buffers, "truth")
 
 
 def _train_again(step, model, loss, optimizer, X, y, buffers, order, start, stop) -> float:
     """One more step on a batch already trained on (``LastGoodWeights.restore``): its loss."""
-    xb, yb = _batch(X, y, order, start, stop, buffers)
+    xb, yb, _ = _batch(X, y, None, order, start, stop, buffers)
     return step(model, loss, optimizer, xb, yb, checkpoint=None)[0]

@@ -19,7 +19,7 @@ def regression(n=200):
 
 
 def large_step_engine(engine, monkeypatch):
-    """"numpy", or "numba" forced onto LargeStep (its fused SGD) for any size."""
+    """The engine: "numpy", or "numba" forced onto LargeStep (fused SGD) at any size."""
     if engine == "numba":
         compiled = pytest.importorskip("nnscratch.compiled")
         if not compiled.available():
