@@ -36,7 +36,7 @@ import numpy as np
 from .layers import Dropout
 from .optimizers import SGD
 
-EVERY = 8  # a replay trains again on at most EVERY batches
+EVERY = 16  # a replay trains again on at most EVERY batches
 SECONDS = 0.1  # ... and for about this long at most (Ctrl-C waits for it)
 
 
@@ -75,7 +75,7 @@ class LastGoodWeights:
         # apart from appending a batch
         self.anchor = (params.copy(), optimizer.t, [])
         self.replays = replay
-        self.spare = params.copy() if replay else None  # the next anchor step copies here
+        self.spare = np.empty_like(params) if replay else None  # the next anchor copies here
         self.last = None  # the step that just finished: its batch and loss
         self.next_t = optimizer.t
         self.since = time.perf_counter()

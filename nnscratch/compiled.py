@@ -1005,6 +1005,7 @@ class LargeStep:
         self.gemm = _blas.numpy_gemm(model.dtype)  # None: no fused SGD, np.matmul only
         self.bias_steps = [np.empty(dense.n_out, dtype) for dense, _, _ in plan]  # lr·db
         self.scratch = None  # update's copy of the weights, for a step that keeps none
+        self.products: list = [None] * len(plan)  # each layer's gemm (_blas.Product)
 
     def _buffers(self, rows: int):
         """Per batch size: the layer outputs z_i (B, n_out) and inputs' gradients (B, n_in)."""
@@ -1051,7 +1052,10 @@ class LargeStep:
                 if dense.l2:
                     k["add_l2"](dW, W, self.dtype.type(dense.l2))
             else:
-                self.gemm(-sgd_lr, below, g, 1.0 - sgd_lr * dense.l2, W, trans_a=True)
+                product = self.products[i]  # W ← βW + α·belowᵀg, checked once for these arrays
+                if product is None or product.a is not below or product.b is not g:
+                    product = self.products[i] = self.gemm.product(below, g, W, trans_a=True)
+                product(-sgd_lr, 1.0 - sgd_lr * dense.l2)
                 b = dense.params["b"]
                 b -= np.multiply(db, sgd_lr, out=self.bias_steps[i])
             if i == 0:

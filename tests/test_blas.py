@@ -41,6 +41,27 @@ def test_plain_products_match_matmul_bit_for_bit():
 
 
 @needs_gemm
+def test_a_product_checked_once_runs_on_the_arrays_as_they_are_now():
+    """gemm.product keeps the arrays: each call multiplies their present values (the step
+    rewrites them in place) with that call's α and β, as gemm would."""
+    rng = np.random.default_rng(2)
+    x, g, W = (
+        rng.standard_normal((16, 5)),
+        rng.standard_normal((16, 3)),
+        rng.standard_normal((5, 3)),
+    )
+    product = gemm64.product(x, g, W, trans_a=True)
+    expected = W.copy()
+    for alpha, beta in [(-0.1, 0.99), (-0.2, 1.0)]:
+        x[...], g[...] = rng.standard_normal(x.shape), rng.standard_normal(g.shape)
+        assert product(alpha, beta) is W
+        expected = gemm64(alpha, x, g, beta, expected, trans_a=True)
+        np.testing.assert_array_equal(W, expected)
+    with pytest.raises(ValueError, match="do not chain"):
+        gemm64.product(x, g, W)  # checked when made, as gemm checks every call
+
+
+@needs_gemm
 def test_gemm_refuses_what_blas_would_misread():
     a, b = np.ones((3, 4)), np.ones((4, 2))
     with pytest.raises(ValueError, match="do not chain"):

@@ -110,6 +110,7 @@ def test_ctrl_c_keeps_the_weights_the_interrupted_step_started_from(monkeypatch,
     """Interrupted half-way through an update at a step that made no copy, fit trains again
     from the last copy and keeps exactly the weights that step started from."""
     engine = large_step_engine(engine, monkeypatch)
+    monkeypatch.setattr(checkpoint, "EVERY", 8)
     X, y = regression()
     at = 25 + 11  # step 11 of epoch 1 (25 steps an epoch, copies at steps 0, 8, 16 and 24)
     started, updates = [], []
