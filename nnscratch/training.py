@@ -205,8 +205,11 @@ def fit(
     Training stops early when a callback asks, when the loss becomes NaN or
     infinite (the model keeps the last weights whose loss was finite, and a
     ``DivergenceWarning`` says so, as does ``model.diverged``), or on Ctrl-C
-    (the model keeps the weights from the start of the interrupted step: never
-    a half-applied update). A loss that is not finite at the very first step,
+    (the model keeps the weights the interrupted step started from, or in an
+    epoch's first step the last ones whose loss was finite: never a
+    half-applied update). With plain SGD and mini-batches those weights are
+    copied only every few steps and rebuilt by training again on the batches
+    since (``nnscratch.checkpoint``). A loss that is not finite at the very first step,
     before any update, is a ValueError about the data's scale.
     """
     if not isinstance(model, Sequential):
