@@ -73,8 +73,10 @@ def row_stride(a: np.ndarray) -> int | None:
 
 class Product:
     """One ``gemm`` on fixed arrays, checked once: ``product(alpha, beta)`` runs
-    c ← alpha·op(a)·op(b) + beta·c. It keeps the arrays (their memory stays put)
-    and skips gemm's checks and ctypes conversions, ~5 µs a call (of ~7)."""
+    c ← alpha·op(a)·op(b) + beta·c on their present values. It keeps the arrays
+    (so their memory stays put) and skips gemm's checks and ctypes conversions:
+    4.7 of the 6.6 µs a tiny product's call took (a one-off measurement,
+    2026-12-03)."""
 
     __slots__ = ("a", "b", "c", "function", "arguments")
 

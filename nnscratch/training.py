@@ -209,8 +209,8 @@ def fit(
     epoch's first step the last ones whose loss was finite: never a
     half-applied update). With plain SGD and mini-batches those weights are
     copied only every few steps and rebuilt by training again on the batches
-    since (``nnscratch.checkpoint``). A loss that is not finite at the very first step,
-    before any update, is a ValueError about the data's scale.
+    since (``nnscratch.checkpoint``). A loss that is not finite at the very
+    first step, before any update, is a ValueError about the data's scale.
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be an nnscratch Sequential, got {type(model).__name__}")
