@@ -143,9 +143,7 @@ def _large_step(tick, step, model, loss, optimizer, xb, yb, checkpoint) -> np.nd
         return output
     step.backward(xb, loss.backward())
     tick(LARGE_STEP_PARTS[3])
-    if checkpoint is None:  # plain SGD without NumPy's gemm: a copy all the same
-        checkpoint = step.scratch = step.flat.copy() if step.scratch is None else step.scratch
-    step.update(optimizer, checkpoint, arguments, optimizer.current_lr())
+    step.update(optimizer, step.copy_target(checkpoint), arguments, optimizer.current_lr())
     tick(LARGE_STEP_PARTS[4])
     return output
 

@@ -83,7 +83,7 @@ class LastGoodWeights:
     def target(self, first_or_last: bool) -> np.ndarray | None:
         """Where the next step copies the weights once its loss is finite; None: it does not."""
         weights, _, batches = self.anchor
-        if self.spare is None:
+        if not self.replays:
             return weights
         if first_or_last or len(batches) >= EVERY - 1 or time.perf_counter() - self.since > SECONDS:
             self.next_t = self.optimizer.t

@@ -1115,13 +1115,18 @@ class LargeStep:
                 np.copyto(checkpoint, self.flat)
             self.backward(x, g, sgd_lr=lr)
             optimizer.t += 1
-        else:  # the copy is fused with the update (never half done): it needs an array
-            if checkpoint is None:  # (fit replaying plain SGD's steps without NumPy's gemm)
-                if self.scratch is None:
-                    self.scratch = np.empty_like(self.flat)
-                checkpoint = self.scratch
-            self.update(optimizer, checkpoint, arguments, lr)
+        else:  # the copy is fused with the update (never half done)
+            self.update(optimizer, self.copy_target(checkpoint), arguments, lr)
         return value, output
+
+    def copy_target(self, checkpoint):
+        """``checkpoint``, or for a step that keeps none (fit replaying plain SGD's steps
+        without NumPy's gemm) a scratch array: ``update``'s fused copy needs one."""
+        if checkpoint is not None:
+            return checkpoint
+        if self.scratch is None:
+            self.scratch = np.empty_like(self.flat)
+        return self.scratch
 
 
 _large_steps: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -19,13 +19,16 @@ def regression(n=200):
 
 
 def large_step_engine(engine, monkeypatch):
-    """The engine: "numpy", or "numba" forced onto LargeStep (fused SGD) at any size."""
-    if engine == "numba":
+    """The engine: "numpy", or "numba" forced onto LargeStep (fused SGD) at any size;
+    "numba unfused": the same without NumPy's gemm (the compiled update pass)."""
+    if engine.startswith("numba"):
         compiled = pytest.importorskip("nnscratch.compiled")
         if not compiled.available():
             pytest.skip("numba is not installed")
         monkeypatch.setattr(compiled, "LARGE_STEP", 0)
-    return engine
+        if engine == "numba unfused":
+            monkeypatch.setattr(compiled._blas, "numpy_gemm", lambda dtype: None)
+    return engine.split()[0]
 
 
 def count_replays(monkeypatch) -> list:
@@ -47,7 +50,7 @@ def fit_quietly(model, optimizer, X, y, engine, **kwargs):
         return nn.fit(model, nn.MSE(), optimizer, X, y, engine=engine, rng=0, **kwargs)
 
 
-@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("engine", ["numpy", "numba", "numba unfused"])
 def test_a_divergence_keeps_the_bits_a_copy_at_every_step_keeps(monkeypatch, engine):
     """Diverging at many places in an epoch (learning rates 0.3-0.6): the replayed weights
     equal, bit for bit, those of copying every step (EVERY = 1)."""
